@@ -1,0 +1,54 @@
+// Package saml lets a Go service accept SAML 2.0 logins from JumpCloud (and
+// Okta, Entra ID, Google Workspace, Keycloak, ADFS) directly, with no broker
+// in between.
+//
+// A Connection is one IdP application. Build it once from a
+// ConnectionConfig, then call Verify with the SAMLResponse form value the
+// browser POSTs to the ACS URL:
+//
+//	conn, err := saml.NewConnection(saml.ConnectionConfig{
+//		Name:               "acme",
+//		SPEntityID:         "urn:example:acme",
+//		ACSURL:             "https://auth.example.com/login/callback?connection=acme",
+//		IdPEntityID:        "https://sso.jumpcloud.com/saml2/acme",
+//		IdPSSOURL:          "https://sso.jumpcloud.com/saml2/acme",
+//		IdPCertificatesPEM: [][]byte{certPEM},
+//	})
+//	id, err := conn.Verify(ctx, r.PostFormValue("SAMLResponse"), saml.WithRequestIDs(pending...))
+//
+// Verify returns an *Identity or an *Error whose Code says why the login was
+// refused, with the expected and actual values and a Hint naming the IdP
+// console step that fixes it.
+//
+// # What is checked, and by whom
+//
+// The XML signature, canonicalization and the SAML protocol checks
+// (Destination, Recipient, Audience, Issuer, InResponseTo, bearer
+// confirmation, Status) are crewjam/saml's and goxmldsig's; samlgate wraps
+// them and adds policy they leave off:
+//
+//   - a size cap on the encoded response, checked before decoding, and an
+//     XML guard that refuses DTDs, processing instructions, non-UTF-8
+//     encodings, deep nesting and more than one root element;
+//   - a shape check that closes signature-wrapping attacks before any
+//     cryptography: exactly one Assertion in the whole document, directly
+//     under the Response, and signatures only directly under those two;
+//   - trust only in the configured certificates: the certificate inside a
+//     message is never used to verify it, and one that is not pinned is
+//     reported as untrusted_certificate with both fingerprints;
+//   - SHA-1 refused unless the connection sets AllowSHA1; RSA keys under
+//     2048 bits refused at configuration time;
+//   - a per-connection signature policy (Assertion, Response, either, both);
+//   - a per-connection clock skew and Now hook. crewjam's own time checks
+//     use package-wide settings, so Verify lets crewjam judge the message at
+//     its own IssueInstant and then judges every time bound of the verified
+//     assertion (IssueInstant, Conditions, SubjectConfirmationData) against
+//     the connection's clock with the connection's skew. Two connections
+//     with different skews work side by side, and no global is touched;
+//   - a replay cache, on by default, consulted last so that only
+//     assertions that pass every other check are recorded;
+//   - the email_verified policy, attribute mapping and group policy (see
+//     packages attributes and groups).
+//
+// Everything in the Identity is read from what the signature covers.
+package saml

@@ -1,0 +1,704 @@
+package saml
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/samlgate/samlgate/attributes"
+	"github.com/samlgate/samlgate/groups"
+)
+
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+	statusOK    = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	bearer      = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+)
+
+// VerifyOption adjusts one Verify call.
+type VerifyOption func(*verifyOptions)
+
+type verifyOptions struct {
+	requestIDs []string
+}
+
+// WithRequestIDs passes the IDs of the AuthnRequests this user has pending.
+// A response with an InResponseTo must answer one of them; a response
+// without one is IdP-initiated and accepted unless the connection disables
+// IdP-initiated logins.
+func WithRequestIDs(ids ...string) VerifyOption {
+	return func(o *verifyOptions) { o.requestIDs = append(o.requestIDs, ids...) }
+}
+
+// Verify checks a SAMLResponse form value (base64, as the browser POSTs it
+// to the ACS) and returns the identity it proves. Every refusal is an
+// *Error; see the Code constants.
+//
+// The order is cheapest first: size, decoding, XML shape, then the
+// signature and protocol checks of crewjam/saml, then time, attribute and
+// group policy, and the replay cache last, so that only assertions that
+// would otherwise be accepted are recorded.
+func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...VerifyOption) (*Identity, error) {
+	var o verifyOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	id, err := c.verify(ctx, samlResponse, &o)
+	if err != nil {
+		err.Connection = c.cfg.Name
+		c.logger.DebugContext(ctx, "samlgate: response refused", "connection", c.cfg.Name, "code", string(err.Code), "detail", err.Detail())
+		return nil, err
+	}
+	return id, nil
+}
+
+func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyOptions) (*Identity, *Error) {
+	if len(samlResponse) > c.maxBytes {
+		return nil, newError(CodeTooLarge, fmt.Sprintf("the SAMLResponse is %d bytes, over the limit of %d", len(samlResponse), c.maxBytes))
+	}
+	raw, err := base64.StdEncoding.DecodeString(stripSpace(samlResponse))
+	if err != nil {
+		return nil, newError(CodeMalformed, "the SAMLResponse is not base64").withCause(err)
+	}
+	doc, perr := parseGuarded(raw)
+	if perr != nil {
+		return nil, perr
+	}
+	m, perr := c.inspect(doc)
+	if perr != nil {
+		return nil, perr
+	}
+
+	now := c.now()
+	v := &sigVerifier{conn: c}
+	sp := c.sp // a copy: the clock and verifier are per call
+	// crewjam's time checks use package-wide skew settings. To give each
+	// connection its own skew without touching those globals, crewjam
+	// judges the message at its own IssueInstant, and checkTimes below
+	// judges every time bound of the verified assertion at the real clock.
+	sp.Clock = dsig.NewFakeClockAt(m.issueInstant)
+	sp.SignatureVerifier = v
+	if c.cfg.DisableIdPInitiated {
+		sp.AllowIDPInitiated = false
+	}
+	a, err := sp.ParseXMLResponse(raw, o.requestIDs, c.acsURL)
+	if err != nil {
+		return nil, c.classify(err, m, o)
+	}
+
+	if err := c.checkCertificates(v.used, now); err != nil {
+		return nil, err
+	}
+	end, terr := c.checkTimes(a, m, now)
+	if terr != nil {
+		return nil, terr
+	}
+	id, ierr := c.identity(a, m)
+	if ierr != nil {
+		return nil, ierr
+	}
+	if err := c.replay.Consume(ctx, "samlgate:assertion:"+c.cfg.IdPEntityID+":"+a.ID, end.Add(c.skew)); err != nil {
+		if errors.Is(err, ErrReplayDetected) {
+			return nil, newError(CodeReplayed, "the assertion "+a.ID+" was already used").withCause(err)
+		}
+		return nil, newError(CodeUnavailable, "the replay cache failed").withCause(err)
+	}
+	return id, nil
+}
+
+// message is what Verify reads from the unverified document: enough to
+// enforce structure and signature policy before crewjam runs, and to name
+// the offending values in errors. Nothing here reaches the Identity.
+type message struct {
+	responseSigned, assertionSigned bool
+	issueInstant                    time.Time
+	destination, inResponseTo       string
+	responseIssuer, assertionIssuer string
+	audiences, recipients           []string
+}
+
+// inspect enforces the shape every legitimate SSO response has, which
+// closes whole classes of signature-wrapping attacks before any
+// cryptography runs: exactly one Assertion in the whole document, a direct
+// child of the Response, and signatures only directly under those two.
+func (c *Connection) inspect(doc *etree.Document) (*message, *Error) {
+	root := doc.Root()
+	if root.Tag != "Response" || root.NamespaceURI() != nsProtocol {
+		return nil, newError(CodeMalformed, fmt.Sprintf("the root element is {%s}%s, not a SAML 2.0 Response", root.NamespaceURI(), root.Tag))
+	}
+	m := &message{destination: root.SelectAttrValue("Destination", ""), inResponseTo: root.SelectAttrValue("InResponseTo", "")}
+	if st := statusOf(root); st != statusOK {
+		e := newError(CodeStatusNotSuccess, "the IdP answered with an error status instead of an assertion")
+		e.Actual = st
+		return nil, e
+	}
+	// SAML lets an unsigned Response omit Destination; every IdP we know
+	// sends it, and requiring it makes a response captured for one
+	// connection useless at another.
+	if m.destination == "" {
+		acs := c.acsURL.String()
+		return nil, newError(CodeDestinationMismatch, urlMismatchMessage("Destination", acs, "")).mismatch(acs, "")
+	}
+
+	var assertions, signatures []*etree.Element
+	var encrypted bool
+	var walk func(el *etree.Element)
+	walk = func(el *etree.Element) {
+		for _, ch := range el.ChildElements() {
+			switch ch.Tag {
+			case "Assertion":
+				if ch.NamespaceURI() == nsAssertion {
+					assertions = append(assertions, ch)
+				}
+			case "EncryptedAssertion":
+				encrypted = true
+			case "Signature":
+				if ch.NamespaceURI() == nsDSig {
+					signatures = append(signatures, ch)
+				}
+			}
+			walk(ch)
+		}
+	}
+	walk(root)
+	if encrypted {
+		return nil, newError(CodeUnsupported, "the response carries an EncryptedAssertion; samlgate accepts only signed, unencrypted assertions")
+	}
+	if len(assertions) != 1 || assertions[0].Parent() != root {
+		return nil, newError(CodeMalformed, fmt.Sprintf("the response must hold exactly one Assertion, directly inside the Response; it holds %d", len(assertions)))
+	}
+	assertion := assertions[0]
+	for _, sig := range signatures {
+		switch p := sig.Parent(); {
+		case p == root && !m.responseSigned:
+			m.responseSigned = true
+		case p == assertion && !m.assertionSigned:
+			m.assertionSigned = true
+		default:
+			return nil, newError(CodeMalformed, "a Signature element is misplaced or repeated: signatures belong directly inside the Response or the Assertion, once each")
+		}
+		if err := c.checkSignatureElement(sig); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.checkSignaturePolicy(m); err != nil {
+		return nil, err
+	}
+
+	ii := assertion.SelectAttrValue("IssueInstant", "")
+	t, err := time.Parse(time.RFC3339Nano, ii)
+	if err != nil {
+		return nil, newError(CodeMalformed, fmt.Sprintf("the Assertion IssueInstant %q is not a timestamp", ii))
+	}
+	m.issueInstant = t
+	m.responseIssuer = childText(root, "Issuer")
+	m.assertionIssuer = childText(assertion, "Issuer")
+	for _, el := range assertion.FindElements("./Conditions/AudienceRestriction/Audience") {
+		m.audiences = append(m.audiences, strings.TrimSpace(el.Text()))
+	}
+	for _, el := range assertion.FindElements("./Subject/SubjectConfirmation/SubjectConfirmationData") {
+		m.recipients = append(m.recipients, el.SelectAttrValue("Recipient", ""))
+	}
+	return m, nil
+}
+
+func statusOf(root *etree.Element) string {
+	if sc := root.FindElement("./Status/StatusCode"); sc != nil {
+		st := sc.SelectAttrValue("Value", "")
+		if sub := sc.FindElement("./StatusCode"); sub != nil && st != statusOK {
+			st += " / " + sub.SelectAttrValue("Value", "")
+		}
+		return st
+	}
+	return "(no Status)"
+}
+
+func childText(el *etree.Element, tag string) string {
+	if ch := el.SelectElement(tag); ch != nil {
+		return strings.TrimSpace(ch.Text())
+	}
+	return ""
+}
+
+// checkSignatureElement refuses SHA-1 (unless allowed) and a certificate in
+// KeyInfo that is not pinned. The KeyInfo certificate is never used to
+// verify anything; checking it here only turns "signature invalid" into the
+// actionable "the app's certificate was regenerated".
+func (c *Connection) checkSignatureElement(sig *etree.Element) *Error {
+	if !c.cfg.AllowSHA1 {
+		for _, path := range []string{"./SignedInfo/SignatureMethod", "./SignedInfo/Reference/DigestMethod"} {
+			for _, el := range sig.FindElements(path) {
+				if alg := el.SelectAttrValue("Algorithm", ""); isSHA1(alg) {
+					e := newError(CodeWeakSignatureAlgorithm, "the response is signed with SHA-1")
+					return e.mismatch("an RSA-SHA256 (or stronger) signature", alg)
+				}
+			}
+		}
+	}
+	for _, el := range sig.FindElements("./KeyInfo/X509Data/X509Certificate") {
+		der, err := base64.StdEncoding.DecodeString(stripSpace(el.Text()))
+		if err != nil {
+			return newError(CodeMalformed, "the certificate in the signature's KeyInfo is not base64").withCause(err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return newError(CodeMalformed, "the certificate in the signature's KeyInfo cannot be parsed").withCause(err)
+		}
+		if c.pinned(cert) == nil {
+			e := newError(CodeUntrustedCertificate, "the response is signed with a certificate this connection does not trust")
+			return e.mismatch(c.fingerprints(), Fingerprint(cert))
+		}
+	}
+	return nil
+}
+
+func isSHA1(alg string) bool {
+	i := strings.LastIndexByte(alg, '#')
+	return strings.HasSuffix(strings.ToLower(alg[i+1:]), "sha1")
+}
+
+func (c *Connection) checkSignaturePolicy(m *message) *Error {
+	var missing string
+	switch c.cfg.Signature {
+	case SignatureEither:
+		if !m.responseSigned && !m.assertionSigned {
+			missing = "neither the Response nor the Assertion is signed"
+		}
+	case SignatureAssertion:
+		if !m.assertionSigned {
+			missing = "the Assertion is not signed, and this connection requires a signed Assertion"
+		}
+	case SignatureResponse:
+		if !m.responseSigned {
+			missing = "the Response is not signed, and this connection requires a signed Response"
+		}
+	case SignatureBoth:
+		if !m.responseSigned || !m.assertionSigned {
+			missing = "this connection requires both the Response and the Assertion to be signed"
+		}
+	}
+	if missing == "" {
+		return nil
+	}
+	e := newError(CodeSignatureMissing, missing)
+	return e.mismatch("signed: "+string(c.cfg.Signature), "signed: "+signedWhat(m))
+}
+
+func signedWhat(m *message) string {
+	switch {
+	case m.responseSigned && m.assertionSigned:
+		return "both"
+	case m.responseSigned:
+		return "response"
+	case m.assertionSigned:
+		return "assertion"
+	}
+	return "none"
+}
+
+func (c *Connection) pinned(cert *x509.Certificate) *pinnedCert {
+	for i := range c.certs {
+		if c.certs[i].cert.Equal(cert) {
+			return &c.certs[i]
+		}
+	}
+	return nil
+}
+
+func (c *Connection) fingerprints() string {
+	fps := make([]string, len(c.certs))
+	for i, pc := range c.certs {
+		fps[i] = pc.fingerprint
+	}
+	return strings.Join(fps, ", ")
+}
+
+// sigVerifier is crewjam's hook for checking XML signatures. It still has
+// goxmldsig do all the cryptography, against the pinned certificates parsed
+// once at construction; what it adds is that the message's KeyInfo is
+// dropped (so the certificate in the message can never be the trust
+// anchor) and that base64 whitespace in SignatureValue, which XML Schema's
+// base64Binary allows and Google Workspace sends, is removed first. Neither
+// element is covered by the digest, so this weakens nothing.
+type sigVerifier struct {
+	conn *Connection
+	used []*pinnedCert
+}
+
+func (v *sigVerifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
+	_, err := v.VerifySignedElement(vc, el)
+	return err
+}
+
+func (v *sigVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
+	var sig *etree.Element
+	for _, ch := range el.ChildElements() {
+		if ch.Tag == "Signature" && ch.NamespaceURI() == nsDSig {
+			sig = ch
+			break
+		}
+	}
+	if sig == nil {
+		return nil, errors.New("no Signature element")
+	}
+	var keyInfoCert *x509.Certificate
+	for _, ch := range sig.ChildElements() {
+		switch ch.Tag {
+		case "SignatureValue":
+			if t := ch.Text(); strings.ContainsAny(t, " \t\r\n") {
+				ch.SetText(stripSpace(t))
+			}
+		case "KeyInfo":
+			if xc := ch.FindElement("./X509Data/X509Certificate"); xc != nil {
+				if der, err := base64.StdEncoding.DecodeString(stripSpace(xc.Text())); err == nil {
+					keyInfoCert, _ = x509.ParseCertificate(der)
+				}
+			}
+			sig.RemoveChild(ch)
+		}
+	}
+	certs := v.conn.certs
+	var lastErr error
+	try := func(pc *pinnedCert) *etree.Element {
+		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{pc.unbounded}})
+		ctx.IdAttribute = vc.IdAttribute
+		ctx.Clock = vc.Clock
+		signed, err := ctx.Validate(el)
+		if err != nil {
+			lastErr = err
+			return nil
+		}
+		v.used = append(v.used, pc)
+		return signed
+	}
+	// The certificate the message names is tried first only to save work
+	// during a rotation; every candidate is a pinned one.
+	if keyInfoCert != nil {
+		if pc := v.conn.pinned(keyInfoCert); pc != nil {
+			if signed := try(pc); signed != nil {
+				return signed, nil
+			}
+		}
+	}
+	for i := range certs {
+		if keyInfoCert != nil && certs[i].cert.Equal(keyInfoCert) {
+			continue
+		}
+		if signed := try(&certs[i]); signed != nil {
+			return signed, nil
+		}
+	}
+	return nil, lastErr
+}
+
+// checkCertificates refuses a signature by a pinned certificate that is
+// outside its validity period now, unless the connection allows it.
+func (c *Connection) checkCertificates(used []*pinnedCert, now time.Time) *Error {
+	if c.cfg.AllowExpiredCertificate {
+		return nil
+	}
+	for _, pc := range used {
+		if now.After(pc.cert.NotAfter) || now.Before(pc.cert.NotBefore) {
+			e := newError(CodeCertificateExpired, fmt.Sprintf("the response is signed by IdP certificate %s, valid only from %s until %s",
+				pc.fingerprint, pc.cert.NotBefore.UTC().Format(time.RFC3339), pc.cert.NotAfter.UTC().Format(time.RFC3339)))
+			e.Now = now
+			return e
+		}
+	}
+	return nil
+}
+
+// classify turns crewjam's error into an *Error with the values an admin
+// needs. crewjam's Error() is always "Authentication failed"; its
+// sentinels say which check failed, and the unverified message says what
+// value was found.
+func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
+	var e *Error
+	var status crewjam.ErrBadStatus
+	switch {
+	case errors.As(err, &status):
+		e = newError(CodeStatusNotSuccess, "the IdP answered with an error status")
+		e.Actual = status.Status
+	case errors.Is(err, crewjam.ErrUntrustedCertificate):
+		e = newError(CodeUntrustedCertificate, "the response is not signed by a trusted certificate").mismatch(c.fingerprints(), "")
+	case errors.Is(err, crewjam.ErrInvalidSignature):
+		e = newError(CodeSignatureInvalid, "the signature does not verify against the configured IdP certificate (the message was altered, or signed by another key)")
+	case errors.Is(err, crewjam.ErrIssuerMismatch):
+		actual := m.responseIssuer
+		if actual == "" || actual == c.cfg.IdPEntityID {
+			actual = m.assertionIssuer
+		}
+		e = newError(CodeIssuerMismatch, "the response comes from another IdP entity ID").mismatch(c.cfg.IdPEntityID, actual)
+	case errors.Is(err, crewjam.ErrAudienceMismatch):
+		actual := strings.Join(m.audiences, ", ")
+		e = newError(CodeAudienceMismatch, "the assertion is meant for another service provider")
+		if strings.HasPrefix(actual, "https://sso.jumpcloud.com/") || actual == c.cfg.IdPEntityID || actual == c.cfg.IdPSSOURL {
+			e.Message = "the assertion's audience is the IdP's own URL: the IdP URL was pasted where the SP Entity ID belongs"
+		}
+		e.mismatch(c.cfg.SPEntityID, actual)
+	case errors.Is(err, crewjam.ErrDestinationMismatch):
+		acs := c.acsURL.String()
+		if m.destination != acs {
+			e = newError(CodeDestinationMismatch, urlMismatchMessage("Destination", acs, m.destination)).mismatch(acs, m.destination)
+		} else {
+			actual := strings.Join(m.recipients, ", ")
+			for _, r := range m.recipients {
+				if r != acs {
+					actual = r
+					break
+				}
+			}
+			e = newError(CodeRecipientMismatch, urlMismatchMessage("Recipient", acs, actual)).mismatch(acs, actual)
+		}
+	case errors.Is(err, crewjam.ErrRequestIDMismatch):
+		expected := strings.Join(o.requestIDs, ", ")
+		if expected == "" {
+			expected = "no InResponseTo (no login request pending)"
+		}
+		e = newError(CodeInResponseToMismatch, "the response answers a login request this server did not make").mismatch(expected, m.inResponseTo)
+	case errors.Is(err, crewjam.ErrExpired):
+		e = newError(CodeExpired, "the response's own time bounds are inconsistent")
+	case errors.Is(err, crewjam.ErrNotYetValid):
+		e = newError(CodeNotYetValid, "the response's own time bounds are inconsistent")
+	case errors.Is(err, crewjam.ErrUnsupported):
+		e = newError(CodeUnsupported, "the response uses a feature samlgate does not accept")
+	default:
+		e = newError(CodeMalformed, "the response is not a valid SAML 2.0 login response")
+	}
+	return e.withCause(err)
+}
+
+// urlMismatchMessage recognises the usual ways the ACS URL is mistyped.
+func urlMismatchMessage(what, expected, actual string) string {
+	switch {
+	case actual == "":
+		return "the response has no " + what
+	case strings.Contains(expected, "?") && actual == expected[:strings.IndexByte(expected, '?')]:
+		return "the " + what + " lacks the ?connection= query: the ACS URL in the IdP must include it"
+	case strings.Contains(actual, "connection=") && strings.Contains(expected, "connection="):
+		return "the " + what + " is the ACS URL of another connection"
+	}
+	return "the " + what + " is not this connection's ACS URL"
+}
+
+// checkTimes judges the verified assertion against the real clock with the
+// connection's skew, and returns the end of its validity (for the replay
+// cache). The window is the intersection of every bound the IdP set.
+func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time) (time.Time, *Error) {
+	start := a.IssueInstant
+	end := a.IssueInstant.Add(c.maxDelay)
+	if nb := a.Conditions.NotBefore; nb.After(start) {
+		start = nb
+	}
+	if noa := a.Conditions.NotOnOrAfter; !noa.IsZero() && noa.Before(end) {
+		end = noa
+	}
+	if scd := c.bearerData(a); scd != nil {
+		if !scd.NotBefore.IsZero() && scd.NotBefore.After(start) {
+			start = scd.NotBefore
+		}
+		if !scd.NotOnOrAfter.IsZero() && scd.NotOnOrAfter.Before(end) {
+			end = scd.NotOnOrAfter
+		}
+	}
+	window := fmt.Sprintf("from %s until %s, ± %s clock skew", fmtTime(start), fmtTime(end), c.skew)
+	switch {
+	case now.Before(start.Add(-c.skew)):
+		e := newError(CodeNotYetValid, fmt.Sprintf("the response becomes valid only in %s: this server's clock is behind the IdP's", start.Add(-c.skew).Sub(now).Round(time.Second)))
+		e.mismatch(window, "clock "+fmtTime(now)).Now = now
+		return end, e
+	case !now.Before(end.Add(c.skew)):
+		e := newError(CodeExpired, fmt.Sprintf("the response expired %s ago", now.Sub(end.Add(c.skew)).Round(time.Second)))
+		e.mismatch(window, "clock "+fmtTime(now)).Now = now
+		return end, e
+	}
+	return end, nil
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// bearerData is the bearer SubjectConfirmationData crewjam accepted: the
+// one whose Recipient is this ACS.
+func (c *Connection) bearerData(a *crewjam.Assertion) *crewjam.SubjectConfirmationData {
+	if a.Subject == nil {
+		return nil
+	}
+	acs := c.acsURL.String()
+	for _, sc := range a.Subject.SubjectConfirmations {
+		if sc.Method == bearer && sc.SubjectConfirmationData != nil && sc.SubjectConfirmationData.Recipient == acs {
+			return sc.SubjectConfirmationData
+		}
+	}
+	return nil
+}
+
+// identity builds the Identity from the verified assertion and applies the
+// attribute, email_verified and group policies.
+func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Error) {
+	id := &Identity{
+		Connection:  c.cfg.Name,
+		Issuer:      a.Issuer.Value,
+		AssertionID: a.ID,
+		Attributes:  attributeSet(a),
+	}
+	if a.Subject != nil && a.Subject.NameID != nil {
+		id.Subject = strings.TrimSpace(a.Subject.NameID.Value)
+		id.SubjectFormat = a.Subject.NameID.Format
+	}
+	if id.Subject == "" {
+		return nil, newError(CodeMalformed, "the assertion has no NameID value")
+	}
+	if scd := c.bearerData(a); scd != nil {
+		id.InResponseTo = scd.InResponseTo
+	}
+	if len(a.AuthnStatements) > 0 {
+		st := a.AuthnStatements[0]
+		id.SessionIndex = st.SessionIndex
+		id.AuthnInstant = st.AuthnInstant
+		if st.SessionNotOnOrAfter != nil {
+			id.SessionNotOnOrAfter = *st.SessionNotOnOrAfter
+		}
+	}
+
+	f, err := c.mapping.Extract(id.Attributes, id.Subject)
+	if err != nil {
+		var ce *attributes.ConflictError
+		if errors.As(err, &ce) {
+			return nil, newError(CodeAttributeConflict, fmt.Sprintf("the assertion has different values for %s (attributes %s)", ce.Field, strings.Join(ce.Names, ", "))).withCause(err)
+		}
+		return nil, newError(CodeMalformed, "cannot read the identity attributes").withCause(err)
+	}
+	id.Email, id.GivenName, id.FamilyName, id.DisplayName = f.Email, f.GivenName, f.FamilyName, f.DisplayName
+	if id.Email == "" {
+		e := newError(CodeEmailMissing, "the assertion has no email attribute and its NameID is not an email address")
+		e.Expected = "one of the attributes " + strings.Join(orDefaultNames(c.mapping.Email, attributes.DefaultEmail), ", ")
+		e.Actual = "attributes: " + attributeNames(id.Attributes)
+		return nil, e
+	}
+	if err := c.emailVerified(id); err != nil {
+		return nil, err
+	}
+
+	res, err := c.groups.Resolve(id.Attributes)
+	if err != nil {
+		return nil, groupError(err)
+	}
+	id.Groups, id.Roles = res.Groups, res.Roles
+	if id.Groups == nil {
+		id.Groups = []string{}
+	}
+	if id.Roles == nil {
+		id.Roles = []string{}
+	}
+	return id, nil
+}
+
+func (c *Connection) emailVerified(id *Identity) *Error {
+	if c.cfg.EmailVerified == EmailVerifiedTrust {
+		id.EmailVerified = true
+		return nil
+	}
+	values, _ := c.mapping.EmailVerifiedValues(id.Attributes)
+	ok, err := attributes.ParseBool(values)
+	if c.cfg.EmailVerified == EmailVerifiedIgnore {
+		id.EmailVerified = err == nil && ok
+		return nil
+	}
+	switch {
+	case err == nil && ok:
+		id.EmailVerified = true
+		return nil
+	case err == nil:
+		e := newError(CodeEmailNotVerified, "the IdP says the email is not verified (email_verified is false)")
+		return e.mismatch("email_verified = true", "false")
+	case errors.Is(err, attributes.ErrMissing):
+		e := newError(CodeEmailVerifiedInvalid, "the assertion has no email_verified attribute")
+		return e.mismatch("email_verified = true", "(missing)")
+	case errors.Is(err, attributes.ErrMultiple):
+		e := newError(CodeEmailVerifiedInvalid, fmt.Sprintf("email_verified must have exactly one value; it has %d", len(values)))
+		return e.mismatch("email_verified = true", fmt.Sprintf("%d values", len(values)))
+	case errors.Is(err, attributes.ErrEmpty):
+		e := newError(CodeEmailVerifiedInvalid, "email_verified is empty")
+		return e.mismatch("email_verified = true", "(empty)")
+	default:
+		e := newError(CodeEmailVerifiedInvalid, "email_verified is neither true nor false")
+		return e.mismatch("email_verified = true", truncate(values[0], 40)).withCause(err)
+	}
+}
+
+func groupError(err error) *Error {
+	var na *groups.NotAllowedError
+	switch {
+	case errors.Is(err, groups.ErrOverage):
+		return newError(CodeGroupsOverage, "the IdP sent a link to the user's groups instead of the groups").withCause(err)
+	case errors.As(err, &na):
+		if !na.AttributeFound {
+			e := newError(CodeGroupNotAllowed, "the assertion has no groups attribute, and this connection only admits members of allowed groups")
+			e.Hint = "In the JumpCloud SSO app, tick \"include group attribute\" and name it memberOf (SSO tab → Group Attributes), and bind the user's groups to the app."
+			return e.mismatch("an attribute named "+strings.Join(na.LookedFor, " or "), "attributes: "+strings.Join(na.Present, ", ")).withCause(err)
+		}
+		return newError(CodeGroupNotAllowed, "the user is in none of this connection's allowed groups").withCause(err)
+	}
+	return newError(CodeMalformed, "cannot read the groups attribute").withCause(err)
+}
+
+// attributeSet flattens the assertion's attribute statements, merging
+// repeated Attribute elements with the same Name.
+func attributeSet(a *crewjam.Assertion) attributes.Set {
+	var set attributes.Set
+	index := map[string]int{}
+	for _, st := range a.AttributeStatements {
+		for _, at := range st.Attributes {
+			values := make([]string, 0, len(at.Values))
+			for _, v := range at.Values {
+				if v.NameID != nil {
+					values = append(values, v.NameID.Value)
+					continue
+				}
+				values = append(values, v.Value)
+			}
+			if i, ok := index[at.Name]; ok {
+				set[i].Values = append(set[i].Values, values...)
+				continue
+			}
+			index[at.Name] = len(set)
+			set = append(set, attributes.Attribute{Name: at.Name, FriendlyName: at.FriendlyName, NameFormat: at.NameFormat, Values: values})
+		}
+	}
+	return set
+}
+
+func attributeNames(s attributes.Set) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	names := make([]string, len(s))
+	for i, a := range s {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func orDefaultNames(names, def []string) []string {
+	if names == nil {
+		return def
+	}
+	return names
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
