@@ -1,0 +1,131 @@
+package groups
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/samlgate/samlgate/attributes"
+)
+
+// naiveGroups is the reference for group collection: the rules of Resolve
+// written out as plainly as possible.
+func naiveGroups(values []string, delim string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, v := range values {
+		parts := []string{v}
+		if delim != "" {
+			parts = strings.Split(v, delim)
+		}
+		for _, p := range parts {
+			p = strings.TrimSpace(p)
+			if p != "" && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// FuzzResolve feeds arbitrary group values, delimiters and patterns to
+// Resolve. Group values come from signed but otherwise untrusted
+// assertions, so Resolve must never panic, and its output is checked
+// against naive reference implementations.
+func FuzzResolve(f *testing.F) {
+	f.Add("eng\x00ops\x00 eng ", "", "eng-*", false)
+	f.Add("a;b; ;c\x00b", ";", "?", false)
+	f.Add("org/unit/admins", "/", "*/admins", false)
+	f.Add("", "", "x", true)
+	f.Add("\xff\xfe\x00 \u00a0", "\xff", "*\u00e9?", true)
+	f.Fuzz(func(t *testing.T, data, delim, pat string, overage bool) {
+		if len(data) > 4096 || len(delim) > 8 || len(pat) > 64 {
+			return
+		}
+		values := strings.Split(data, "\x00")
+		half := len(values) / 2
+		set := attributes.Set{
+			{Name: "memberOf", Values: values[:half]},
+			{Name: "email", Values: []string{"jane@example.com"}},
+			{Name: "GROUPS", Values: values[half:]},
+		}
+		if overage {
+			set = append(set, attributes.Attribute{Name: EntraOverageClaim, Values: []string{"https://graph"}})
+		}
+		full := naiveGroups(values, delim)
+
+		// Collection alone.
+		plain, err := Config{Delimiter: delim}.Resolve(set)
+		switch {
+		case overage && len(full) == 0:
+			if !errors.Is(err, ErrOverage) {
+				t.Fatalf("overage without groups: err = %v", err)
+			}
+		case err != nil:
+			t.Fatalf("Resolve without gate: %v", err)
+		case !reflect.DeepEqual(plain.Groups, full):
+			t.Fatalf("Groups = %q, reference %q", plain.Groups, full)
+		}
+
+		cfg := Config{
+			Delimiter:     delim,
+			AllowedGroups: []string{pat},
+			Filter:        []string{pat},
+			Roles:         []RoleMapping{{Group: pat, Role: "r"}, {Group: "*", Role: "all"}},
+		}
+		r, err := cfg.Compile()
+		if err != nil {
+			if cfg.Validate() == nil {
+				t.Fatalf("Compile failed but Validate passed: %v", err)
+			}
+			return
+		}
+		res, err := r.Resolve(set)
+		if overage && len(full) == 0 {
+			if !errors.Is(err, ErrOverage) {
+				t.Fatalf("overage without groups: err = %v", err)
+			}
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, ErrNotAllowed) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if res.Groups != nil || res.Roles != nil {
+				t.Fatalf("groups or roles returned with error")
+			}
+			checkNoValues(t, err, set)
+		}
+		if !utf8.ValidString(pat) || strings.ContainsRune(pat, utf8.RuneError) {
+			// The regexp reference does not apply (see FuzzGlob).
+			return
+		}
+		var wantGroups, wantRoles []string
+		for _, g := range full {
+			if refMatch(t, pat, g) {
+				wantGroups = append(wantGroups, g)
+			}
+		}
+		if len(wantGroups) == 0 {
+			if !errors.Is(err, ErrNotAllowed) {
+				t.Fatalf("no group matches %q but err = %v", pat, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("group %q matches %q but err = %v", wantGroups[0], pat, err)
+		}
+		// Roles: per group in order, mapping 0 ("r") before mapping 1 ("all").
+		if full[0] == wantGroups[0] {
+			wantRoles = []string{"r", "all"}
+		} else {
+			wantRoles = []string{"all", "r"}
+		}
+		if !reflect.DeepEqual(res.Groups, wantGroups) || !reflect.DeepEqual(res.Roles, wantRoles) {
+			t.Fatalf("Resolve = %q / %q, reference %q / %q", res.Groups, res.Roles, wantGroups, wantRoles)
+		}
+	})
+}

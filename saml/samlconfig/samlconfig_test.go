@@ -1,0 +1,100 @@
+package samlconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/samlgate/samlgate/saml"
+)
+
+func TestDecodeYAMLAndJSON(t *testing.T) {
+	yamlDoc := `
+connections:
+  - name: acme
+    sp_entity_id: urn:samlgate:acme
+    acs_url: https://auth.example.com/login/callback?connection=acme
+    idp_entity_id: https://sso.jumpcloud.com/saml2/acme
+    idp_certificate_files: [keys/idp.crt.pem]
+    clock_skew: 90s
+    allow_sha1: true
+    email_verified: trust
+    groups:
+      attributes: [memberOf]
+      allowed: [Engineering]
+      roles:
+        - {group: "Eng*", role: developer}
+`
+	jsonDoc := `{"connections":[{"name":"acme","sp_entity_id":"urn:samlgate:acme",
+  "acs_url":"https://auth.example.com/login/callback?connection=acme",
+  "idp_entity_id":"https://sso.jumpcloud.com/saml2/acme","idp_certificate_files":["keys/idp.crt.pem"],
+  "clock_skew":"90s","allow_sha1":true,"email_verified":"trust",
+  "groups":{"attributes":["memberOf"],"allowed":["Engineering"],"roles":[{"group":"Eng*","role":"developer"}]}}]}`
+	for name, doc := range map[string]string{"yaml": yamlDoc, "json": jsonDoc} {
+		t.Run(name, func(t *testing.T) {
+			var f File
+			if err := Decode([]byte(doc), &f); err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Connections) != 1 {
+				t.Fatalf("got %d connections", len(f.Connections))
+			}
+			cfg, err := f.Connections[0].ConnectionConfig("../../testdata")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClockSkew != 90*time.Second || !cfg.AllowSHA1 || cfg.EmailVerified != saml.EmailVerifiedTrust {
+				t.Errorf("cfg = %+v", cfg)
+			}
+			if len(cfg.Groups.Roles) != 1 || cfg.Groups.Roles[0].Role != "developer" || cfg.Groups.AllowedGroups[0] != "Engineering" {
+				t.Errorf("groups = %+v", cfg.Groups)
+			}
+			cfg.Now = func() time.Time { return time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC) }
+			if _, err := saml.NewConnection(cfg); err != nil {
+				t.Fatalf("NewConnection: %v", err)
+			}
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown key":  "connections:\n  - name: a\n    allow_sha_1: true\n",
+		"bad duration": "connections:\n  - name: a\n    clock_skew: soon\n",
+		"not a list":   "connections: {name: a}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var f File
+			if err := Decode([]byte(doc), &f); err == nil {
+				t.Fatalf("accepted %q", doc)
+			}
+		})
+	}
+}
+
+func TestDurationSeconds(t *testing.T) {
+	var f File
+	if err := Decode([]byte("connections:\n  - clock_skew: 120\n"), &f); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(f.Connections[0].ClockSkew); got != 2*time.Minute {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	c := Connection{Name: "a", IdPCertificateFiles: []string{"nope.pem"}}
+	_, err := c.ConnectionConfig(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "nope.pem") {
+		t.Fatalf("err = %v", err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte("connections: [{name: x}]\n"), 0o600)
+	f, err := Load(p)
+	if err != nil || f.Connections[0].Name != "x" {
+		t.Fatalf("Load: %v %+v", err, f)
+	}
+}
