@@ -1,0 +1,410 @@
+// Command genfixtures writes the fixtures of samlcheck's tests into
+// examples/samlcheck/testdata: signed responses minted by saml/samltest at
+// the pinned clock 2026-01-15T10:00:00Z with the committed keys of
+// testdata/keys, and the same responses in the other forms an admin
+// captures (base64, a URL-encoded form body, HAR exports). It is run by go
+// generate in examples/samlcheck:
+//
+//	go generate ./examples/samlcheck/
+//
+// The output depends only on the keys, so it is the same byte for byte on
+// every run; TestFixturesUpToDate checks the committed files.
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/samlgate/samlgate/saml/samltest"
+)
+
+// The standard settings, those of testdata/README.md.
+var (
+	Clock     = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	EntityID  = "https://sso.jumpcloud.com/saml2/acme"
+	Audience  = "urn:samlgate:acme"
+	ACSURL    = "https://auth.example.com/login/callback?connection=acme"
+	NameID    = "alice@example.com"
+	Groups    = []string{"Engineering", "Admins", "Everyone"}
+	RequestID = "id-REQUEST-0001"
+
+	// The settings of another connection of the same gateway.
+	OtherAudience = "urn:samlgate:globex"
+	OtherACSURL   = "https://auth.example.com/login/callback?connection=globex"
+	// BareACSURL is the ACS URL without its ?connection= query.
+	BareACSURL = "https://auth.example.com/login/callback"
+)
+
+// Standard returns the options of the standard response.
+func Standard() samltest.Response {
+	return samltest.Response{
+		Audience:      Audience,
+		Destination:   ACSURL,
+		NameID:        NameID,
+		Email:         NameID,
+		EmailVerified: "true",
+		GivenName:     "Alice",
+		FamilyName:    "Liddell",
+		Groups:        Groups,
+	}
+}
+
+// response is one signed response: the standard one edited by edit and
+// signed with the key pair named key.
+type response struct {
+	name string
+	key  string
+	edit func(r *samltest.Response)
+}
+
+var responses = []response{
+	{"jumpcloud-default.xml", "idp", func(r *samltest.Response) {}},
+	{"response-signed.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignResponse }},
+	{"both-signed.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignBoth }},
+	{"unsigned.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignNone }},
+	{"wrong-key.xml", "attacker", func(r *samltest.Response) {}},
+	{"rotated-key.xml", "idp2", func(r *samltest.Response) {}},
+	{"sha1.xml", "idp", func(r *samltest.Response) { r.SHA1 = true }},
+	{"sp-initiated.xml", "idp", func(r *samltest.Response) { r.InResponseTo = RequestID }},
+	{"issuer-typed.xml", "idp", func(r *samltest.Response) { r.Issuer = "JumpCloud" }},
+	{"idp-url-as-audience.xml", "idp", func(r *samltest.Response) { r.Audience = EntityID }},
+	{"acs-missing-connection.xml", "idp", func(r *samltest.Response) { r.Destination = BareACSURL }},
+	{"recipient-missing-connection.xml", "idp", func(r *samltest.Response) { r.Recipient = BareACSURL }},
+	{"other-connection.xml", "idp", func(r *samltest.Response) {
+		r.Audience, r.Destination = OtherAudience, OtherACSURL
+	}},
+	{"audience-other-connection.xml", "idp", func(r *samltest.Response) { r.Audience = OtherAudience }},
+	{"recipient-other-connection.xml", "idp", func(r *samltest.Response) { r.Recipient = OtherACSURL }},
+	{"no-email-verified.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "" }},
+	{"email-verified-false.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "false" }},
+	{"no-groups.xml", "idp", func(r *samltest.Response) { r.Groups = nil }},
+	{"not-bound.xml", "idp", func(r *samltest.Response) {
+		r.Sign = samltest.SignNone
+		r.OmitAssertion = true
+		r.StatusCode = "Responder"
+		r.SubStatusCode = "RequestDenied"
+		r.StatusMessage = "The user is not allowed to use this application"
+	}},
+	{"expired-cert.xml", "expired", func(r *samltest.Response) {}},
+	// Altered after signing, as an editor or a proxy might: the email
+	// attribute no longer says what was signed.
+	{"tampered.xml", "idp", func(r *samltest.Response) {
+		r.Mutate = func(doc *etree.Document) {
+			for _, v := range doc.FindElements("//Attribute[@Name='email']/AttributeValue") {
+				v.SetText("mallory@example.com")
+			}
+		}
+	}},
+}
+
+// File is one generated file, at Path relative to the output directory.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Generate builds every fixture with the key pairs in keysDir. Each
+// response comes from a new IdP, so adding or reordering fixtures does not
+// change the others.
+func Generate(keysDir string) ([]File, error) {
+	var files []File
+	signed := map[string][]byte{}
+	var idp *samltest.IdP
+	for _, r := range responses {
+		p, err := newIdP(keysDir, r.key)
+		if err != nil {
+			return nil, err
+		}
+		if r.key == "idp" && idp == nil {
+			idp = p
+		}
+		opts := Standard()
+		r.edit(&opts)
+		data, err := p.ResponseXML(opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+		signed[r.name] = data
+		files = append(files, File{Path: r.name, Data: data})
+	}
+
+	// The standard response in every other form an admin may capture.
+	std := signed["jumpcloud-default.xml"]
+	value := base64.StdEncoding.EncodeToString(std)
+	files = append(files,
+		File{"jumpcloud-default.b64", []byte(wrap(value, 76))},
+		File{"jumpcloud-default.form", []byte(formBody(value, "/dashboard") + "\n")},
+	)
+	har, err := harFile([]harPost{
+		// An earlier login in the same capture, which failed: the tool
+		// must take the last POST to the ACS.
+		{url: ACSURL, value: base64.StdEncoding.EncodeToString(signed["wrong-key.xml"]), at: Clock.Add(200 * time.Millisecond)},
+		{url: ACSURL, value: value, at: Clock.Add(30 * time.Second), relayState: "/dashboard"},
+	}, false)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{"jumpcloud-default.har", har})
+	har, err = harFile([]harPost{{url: ACSURL, value: value, at: Clock.Add(200 * time.Millisecond), relayState: "/dashboard"}}, true)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{"jumpcloud-default-params.har", har})
+	har, err = harFile([]harPost{{url: OtherACSURL, value: base64.StdEncoding.EncodeToString(signed["other-connection.xml"]), at: Clock.Add(200 * time.Millisecond)}}, false)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{"other-connection.har", har})
+	har, err = harFile(nil, false)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{"no-response.har", har})
+	files = append(files, File{"wrong-key.form", []byte(formBody(base64.StdEncoding.EncodeToString(signed["wrong-key.xml"]), ""))})
+
+	// JumpCloud's "Export Metadata" for the app, for -idp-metadata.
+	files = append(files, File{"idp-metadata.xml", idp.Metadata()})
+	return files, nil
+}
+
+func newIdP(keysDir, name string) (*samltest.IdP, error) {
+	keyPEM, err := os.ReadFile(filepath.Join(keysDir, name+".key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := os.ReadFile(filepath.Join(keysDir, name+".crt.pem"))
+	if err != nil {
+		return nil, err
+	}
+	key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	idp := samltest.New(key, cert, EntityID)
+	idp.Now = func() time.Time { return Clock }
+	return idp, nil
+}
+
+// wrap breaks s into lines of n characters, as a value copied from a
+// terminal or an e-mail often is.
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n])
+		b.WriteByte('\n')
+		s = s[n:]
+	}
+	b.WriteString(s)
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// formBody is the application/x-www-form-urlencoded body the browser
+// posts to the ACS.
+func formBody(value, relayState string) string {
+	body := "SAMLResponse=" + url.QueryEscape(value)
+	if relayState != "" {
+		body += "&RelayState=" + url.QueryEscape(relayState)
+	}
+	return body
+}
+
+type harPost struct {
+	url, value, relayState string
+	at                     time.Time
+}
+
+// HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), the fields a
+// browser's "Save all as HAR" writes that matter here.
+type (
+	har struct {
+		Log harLog `json:"log"`
+	}
+	harLog struct {
+		Version string       `json:"version"`
+		Creator harNameValue `json:"creator"`
+		Entries []harEntry   `json:"entries"`
+	}
+	harNameValue struct {
+		Name    string `json:"name"`
+		Version string `json:"version,omitempty"`
+		Value   string `json:"value,omitempty"`
+	}
+	harEntry struct {
+		StartedDateTime string      `json:"startedDateTime"`
+		Time            float64     `json:"time"`
+		Request         harRequest  `json:"request"`
+		Response        harResponse `json:"response"`
+		Cache           struct{}    `json:"cache"`
+		Timings         harTimings  `json:"timings"`
+	}
+	harRequest struct {
+		Method      string         `json:"method"`
+		URL         string         `json:"url"`
+		HTTPVersion string         `json:"httpVersion"`
+		Headers     []harNameValue `json:"headers"`
+		QueryString []harNameValue `json:"queryString"`
+		Cookies     []harNameValue `json:"cookies"`
+		HeadersSize int            `json:"headersSize"`
+		BodySize    int            `json:"bodySize"`
+		PostData    *harPostData   `json:"postData,omitempty"`
+	}
+	harPostData struct {
+		MimeType string     `json:"mimeType"`
+		Text     string     `json:"text,omitempty"`
+		Params   []harParam `json:"params"`
+	}
+	harParam struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	harResponse struct {
+		Status      int            `json:"status"`
+		StatusText  string         `json:"statusText"`
+		HTTPVersion string         `json:"httpVersion"`
+		Headers     []harNameValue `json:"headers"`
+		Cookies     []harNameValue `json:"cookies"`
+		Content     harContent     `json:"content"`
+		RedirectURL string         `json:"redirectURL"`
+		HeadersSize int            `json:"headersSize"`
+		BodySize    int            `json:"bodySize"`
+	}
+	harContent struct {
+		Size     int    `json:"size"`
+		MimeType string `json:"mimeType"`
+		Text     string `json:"text,omitempty"`
+	}
+	harTimings struct {
+		Send    float64 `json:"send"`
+		Wait    float64 `json:"wait"`
+		Receive float64 `json:"receive"`
+	}
+)
+
+// harFile returns a HAR export of a JumpCloud login: the user opens the
+// application, is sent to the JumpCloud user portal, and the browser posts
+// each response to the ACS. paramsOnly leaves postData.text out, as some
+// exporters do, so that only postData.params carries the form (URL-encoded,
+// as Chrome writes them).
+func harFile(posts []harPost, paramsOnly bool) ([]byte, error) {
+	get := func(at time.Time, u string, status int, location string) harEntry {
+		e := harEntry{
+			StartedDateTime: at.Format("2006-01-02T15:04:05.000Z"),
+			Time:            41.5,
+			Request: harRequest{
+				Method: "GET", URL: u, HTTPVersion: "http/2.0",
+				Headers:     []harNameValue{{Name: "accept", Value: "text/html"}},
+				QueryString: []harNameValue{}, Cookies: []harNameValue{},
+				HeadersSize: -1,
+			},
+			Response: harResponse{
+				Status: status, StatusText: "", HTTPVersion: "http/2.0",
+				Headers: []harNameValue{}, Cookies: []harNameValue{},
+				Content:     harContent{MimeType: "text/html"},
+				RedirectURL: location, HeadersSize: -1, BodySize: -1,
+			},
+			Timings: harTimings{Send: 0.2, Wait: 40, Receive: 1.3},
+		}
+		if location != "" {
+			e.Response.Headers = append(e.Response.Headers, harNameValue{Name: "location", Value: location})
+		}
+		return e
+	}
+	entries := []harEntry{
+		get(Clock.Add(-2*time.Minute), "https://app.example.com/", 302, "https://auth.example.com/login?connection=acme"),
+		get(Clock.Add(-2*time.Minute+100*time.Millisecond), "https://console.jumpcloud.com/userconsole/", 200, ""),
+	}
+	for _, p := range posts {
+		body := formBody(p.value, p.relayState)
+		pd := &harPostData{MimeType: "application/x-www-form-urlencoded", Text: body}
+		for _, kv := range strings.Split(body, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			pd.Params = append(pd.Params, harParam{Name: k, Value: v})
+		}
+		if paramsOnly {
+			pd.Text = ""
+		}
+		entries = append(entries, harEntry{
+			StartedDateTime: p.at.Format("2006-01-02T15:04:05.000Z"),
+			Time:            87.1,
+			Request: harRequest{
+				Method: "POST", URL: p.url, HTTPVersion: "http/2.0",
+				Headers: []harNameValue{
+					{Name: "content-type", Value: "application/x-www-form-urlencoded"},
+					{Name: "origin", Value: "https://sso.jumpcloud.com"},
+				},
+				QueryString: queryString(p.url), Cookies: []harNameValue{},
+				HeadersSize: -1, BodySize: len(body), PostData: pd,
+			},
+			Response: harResponse{
+				Status: 302, StatusText: "", HTTPVersion: "http/2.0",
+				Headers:     []harNameValue{{Name: "location", Value: "https://app.example.com/dashboard"}},
+				Cookies:     []harNameValue{},
+				Content:     harContent{MimeType: "text/plain"},
+				RedirectURL: "https://app.example.com/dashboard", HeadersSize: -1, BodySize: 0,
+			},
+			Timings: harTimings{Send: 0.4, Wait: 85, Receive: 1.7},
+		})
+		entries = append(entries, get(p.at.Add(100*time.Millisecond), "https://app.example.com/dashboard", 200, ""))
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].StartedDateTime < entries[j].StartedDateTime })
+	h := har{Log: harLog{Version: "1.2", Creator: harNameValue{Name: "WebInspector", Version: "537.36"}, Entries: entries}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // browsers write & and < as they are
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(h); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func queryString(u string) []harNameValue {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return []harNameValue{}
+	}
+	qs := []harNameValue{}
+	for k, vs := range parsed.Query() {
+		for _, v := range vs {
+			qs = append(qs, harNameValue{Name: k, Value: v})
+		}
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].Name < qs[j].Name })
+	return qs
+}
+
+func main() {
+	keys := flag.String("keys", filepath.Join("..", "..", "testdata", "keys"), "the directory of the key pairs")
+	out := flag.String("out", "testdata", "the directory to write the fixtures into")
+	flag.Parse()
+	files, err := Generate(*keys)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		path := filepath.Join(*out, f.Path)
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.Data) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", f.Path)
+	}
+}
