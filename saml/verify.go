@@ -121,6 +121,9 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 // the offending values in errors. Nothing here reaches the Identity.
 type message struct {
 	responseSigned, assertionSigned bool
+	// keyInfoPinned: the message names a configured certificate, so a
+	// signature that fails was altered, not made with another key.
+	keyInfoPinned                   bool
 	issueInstant                    time.Time
 	destination, inResponseTo       string
 	responseIssuer, assertionIssuer string
@@ -140,6 +143,11 @@ func (c *Connection) inspect(doc *etree.Document) (*message, *Error) {
 	if st := statusOf(root); st != statusOK {
 		e := newError(CodeStatusNotSuccess, "the IdP answered with an error status instead of an assertion")
 		e.Actual = st
+		// The IdP's StatusMessage is free text that may name the user, so
+		// it goes to Detail (Debug logs) only.
+		if msg := childText(root.SelectElement("Status"), "StatusMessage"); msg != "" {
+			e.withCause(fmt.Errorf("IdP StatusMessage: %q", truncate(msg, 200)))
+		}
 		return nil, e
 	}
 	// SAML lets an unsigned Response omit Destination; every IdP we know
@@ -187,7 +195,7 @@ func (c *Connection) inspect(doc *etree.Document) (*message, *Error) {
 		default:
 			return nil, newError(CodeMalformed, "a Signature element is misplaced or repeated: signatures belong directly inside the Response or the Assertion, once each")
 		}
-		if err := c.checkSignatureElement(sig); err != nil {
+		if err := c.checkSignatureElement(sig, m); err != nil {
 			return nil, err
 		}
 	}
@@ -234,7 +242,7 @@ func childText(el *etree.Element, tag string) string {
 // KeyInfo that is not pinned. The KeyInfo certificate is never used to
 // verify anything; checking it here only turns "signature invalid" into the
 // actionable "the app's certificate was regenerated".
-func (c *Connection) checkSignatureElement(sig *etree.Element) *Error {
+func (c *Connection) checkSignatureElement(sig *etree.Element, m *message) *Error {
 	if !c.cfg.AllowSHA1 {
 		for _, path := range []string{"./SignedInfo/SignatureMethod", "./SignedInfo/Reference/DigestMethod"} {
 			for _, el := range sig.FindElements(path) {
@@ -258,6 +266,7 @@ func (c *Connection) checkSignatureElement(sig *etree.Element) *Error {
 			e := newError(CodeUntrustedCertificate, "the response is signed with a certificate this connection does not trust")
 			return e.mismatch(c.fingerprints(), Fingerprint(cert))
 		}
+		m.keyInfoPinned = true
 	}
 	return nil
 }
@@ -433,6 +442,10 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
 		e = newError(CodeUntrustedCertificate, "the response is not signed by a trusted certificate").mismatch(c.fingerprints(), "")
 	case errors.Is(err, crewjam.ErrInvalidSignature):
 		e = newError(CodeSignatureInvalid, "the signature does not verify against the configured IdP certificate (the message was altered, or signed by another key)")
+		if m.keyInfoPinned {
+			e.Message = "the signature does not verify although the response names a configured certificate: the response was altered after the IdP signed it"
+			e.Hint = "Capture the response again, unmodified (a proxy or tool that rewrites the POST body breaks the signature). If fresh responses fail too, the IdP signs something other than what it sends: contact its support."
+		}
 	case errors.Is(err, crewjam.ErrIssuerMismatch):
 		actual := m.responseIssuer
 		if actual == "" || actual == c.cfg.IdPEntityID {
@@ -442,8 +455,11 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
 	case errors.Is(err, crewjam.ErrAudienceMismatch):
 		actual := strings.Join(m.audiences, ", ")
 		e = newError(CodeAudienceMismatch, "the assertion is meant for another service provider")
-		if strings.HasPrefix(actual, "https://sso.jumpcloud.com/") || actual == c.cfg.IdPEntityID || actual == c.cfg.IdPSSOURL {
+		switch {
+		case strings.HasPrefix(actual, "https://sso.jumpcloud.com/") || actual == c.cfg.IdPEntityID || actual == c.cfg.IdPSSOURL:
 			e.Message = "the assertion's audience is the IdP's own URL: the IdP URL was pasted where the SP Entity ID belongs"
+		case siblingID(c.cfg.SPEntityID, actual):
+			e.Message = "the assertion's audience is the SP entity ID of another connection: the response was meant for another connection, or the SP Entity ID in the IdP app names the wrong one"
 		}
 		e.mismatch(c.cfg.SPEntityID, actual)
 	case errors.Is(err, crewjam.ErrDestinationMismatch):
@@ -514,11 +530,11 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 	window := fmt.Sprintf("from %s until %s, ± %s clock skew", fmtTime(start), fmtTime(end), c.skew)
 	switch {
 	case now.Before(start.Add(-c.skew)):
-		e := newError(CodeNotYetValid, fmt.Sprintf("the response becomes valid only in %s: this server's clock is behind the IdP's", start.Add(-c.skew).Sub(now).Round(time.Second)))
+		e := newError(CodeNotYetValid, fmt.Sprintf("the response becomes valid only in %s: this server's clock is behind the IdP's", humanDuration(start.Add(-c.skew).Sub(now))))
 		e.mismatch(window, "clock "+fmtTime(now)).Now = now
 		return end, e
 	case !now.Before(end.Add(c.skew)):
-		e := newError(CodeExpired, fmt.Sprintf("the response expired %s ago", now.Sub(end.Add(c.skew)).Round(time.Second)))
+		e := newError(CodeExpired, fmt.Sprintf("the response expired %s ago", humanDuration(now.Sub(end.Add(c.skew)))))
 		e.mismatch(window, "clock "+fmtTime(now)).Now = now
 		return end, e
 	}
@@ -591,7 +607,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 
 	res, err := c.groups.Resolve(id.Attributes)
 	if err != nil {
-		return nil, groupError(err)
+		return nil, c.groupError(err)
 	}
 	id.Groups, id.Roles = res.Groups, res.Roles
 	if id.Groups == nil {
@@ -636,7 +652,7 @@ func (c *Connection) emailVerified(id *Identity) *Error {
 	}
 }
 
-func groupError(err error) *Error {
+func (c *Connection) groupError(err error) *Error {
 	var na *groups.NotAllowedError
 	switch {
 	case errors.Is(err, groups.ErrOverage):
@@ -647,7 +663,11 @@ func groupError(err error) *Error {
 			e.Hint = "In the JumpCloud SSO app, tick \"include group attribute\" and name it memberOf (SSO tab → Group Attributes), and bind the user's groups to the app."
 			return e.mismatch("an attribute named "+strings.Join(na.LookedFor, " or "), "attributes: "+strings.Join(na.Present, ", ")).withCause(err)
 		}
-		return newError(CodeGroupNotAllowed, "the user is in none of this connection's allowed groups").withCause(err)
+		// Expected lists configuration, not the user's groups: those stay out
+		// of error strings.
+		e := newError(CodeGroupNotAllowed, "the user is in none of this connection's allowed groups").withCause(err)
+		e.Expected = "a member of " + strings.Join(c.cfg.Groups.AllowedGroups, ", ")
+		return e
 	}
 	return newError(CodeMalformed, "cannot read the groups attribute").withCause(err)
 }
@@ -701,4 +721,29 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// humanDuration rounds to the second, and counts days past two of them:
+// "317d9h" reads better than "7617h3m44s" for a capture replayed later.
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < 48*time.Hour {
+		return d.String()
+	}
+	days := d / (24 * time.Hour)
+	return fmt.Sprintf("%dd%dh", days, (d-days*24*time.Hour)/time.Hour)
+}
+
+// siblingID reports whether two entity IDs differ only in their last
+// segment (urn:samlgate:acme vs urn:samlgate:globex): the signature of a
+// response meant for another connection of the same service.
+func siblingID(a, b string) bool {
+	cut := func(s string) string {
+		if i := strings.LastIndexAny(s, ":/"); i >= 0 {
+			return s[:i+1]
+		}
+		return ""
+	}
+	p := cut(a)
+	return a != b && p != "" && p == cut(b)
 }

@@ -105,3 +105,17 @@ func utf8Only(charset string, input io.Reader) (io.Reader, error) {
 	}
 	return nil, fmt.Errorf("encoding %q is not supported", charset)
 }
+
+// ParseUntrustedXML parses XML from an untrusted source (a response, IdP
+// metadata, a capture) with the guards Verify applies before anything else:
+// no DTD, no processing instructions, UTF-8 only, nesting at most 32 deep,
+// exactly one root element. Errors are *Error with Code malformed. It does
+// not verify anything; tools that only display a message use it so that
+// they read hostile input as safely as Verify does.
+func ParseUntrustedXML(data []byte) (*etree.Document, error) {
+	doc, err := parseGuarded(data)
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}

@@ -167,7 +167,7 @@ func cmdInspect(e *env, args []string) int {
 	if err != nil {
 		return e.inspectFailure(files[0], d.form, inputError(string(saml.CodeMalformed), "the SAMLResponse is not base64: "+err.Error(), pasteHint))
 	}
-	doc, err := parseGuarded(raw)
+	doc, err := saml.ParseUntrustedXML(raw)
 	if err != nil {
 		return e.inspectFailure(files[0], d.form, inputError(string(saml.CodeMalformed), err.Error(), ""))
 	}

@@ -92,7 +92,7 @@ func TestDiagnoses(t *testing.T) {
 			args: acme("-now", pinned), file: "audience-other-connection.xml",
 			code:     "audience_mismatch",
 			hint:     "set \"SP Entity ID\" to exactly this connection's SP entity ID",
-			message:  "meant for another service provider",
+			message:  "the SP entity ID of another connection",
 			expected: spEntityID, actual: "urn:samlgate:globex",
 			note: "that of another connection",
 		},
@@ -216,7 +216,7 @@ func TestDiagnoses(t *testing.T) {
 			name: "altered_after_signing",
 			args: acme("-now", pinned), file: "tampered.xml",
 			code: "signature_invalid",
-			hint: "download certificate.pem again",
+			hint: "Capture the response again, unmodified",
 			note: "content was changed after signing",
 		},
 		{
