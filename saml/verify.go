@@ -232,6 +232,9 @@ func statusOf(root *etree.Element) string {
 }
 
 func childText(el *etree.Element, tag string) string {
+	if el == nil {
+		return ""
+	}
 	if ch := el.SelectElement(tag); ch != nil {
 		return strings.TrimSpace(ch.Text())
 	}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/samlgate/samlgate/saml"
+)
+
+// The gateway's paths (saml.GatewayConfig's defaults, set explicitly so
+// that the routing below cannot drift from them).
+const (
+	loginPath    = "/login"
+	callbackPath = "/login/callback"
+	metadataPath = "/saml/metadata"
+	logoutPath   = "/logout"
+	healthzPath  = "/healthz"
+	cookieName   = "samlgate_session"
+)
+
+// Metadata fetching limits.
+const (
+	metadataMaxBytes     = 1 << 20
+	metadataFetchTimeout = 15 * time.Second
+)
+
+// app is a configured gateway: the saml.Gateway, its metrics and the
+// background metadata refreshers.
+type app struct {
+	cfg      *Config
+	logger   *slog.Logger
+	gw       *saml.Gateway
+	metrics  *metrics
+	fetchers []*saml.MetadataFetcher
+}
+
+// newApp builds the gateway from cfg. client fetches IdP metadata; nil
+// means saml.MetadataFetcher's default (a timeout, https redirects only). Connections with an idp_metadata_url
+// are fetched now (a start-up failure is an error: the gateway would
+// otherwise start unable to log anyone in) and refreshed by run.
+func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.Client) (*app, error) {
+	keys, err := cfg.sessionKeys()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(cfg.Connections))
+	for i, c := range cfg.Connections {
+		names[i] = c.Name
+	}
+	a := &app{cfg: cfg, logger: logger, metrics: newMetrics(names)}
+
+	var conns []*saml.Connection
+	for _, fc := range cfg.Connections {
+		ccfg, err := fc.ConnectionConfig(cfg.baseDir)
+		if err != nil {
+			return nil, err
+		}
+		ccfg.Logger = logger.With("connection", fc.Name)
+		// One replay cache per connection for the life of the process:
+		// a connection rebuilt after a metadata refresh must still refuse
+		// the assertions its predecessor accepted.
+		ccfg.ReplayCache = saml.NewMemoryReplayCache(0, nil)
+
+		if fc.IdPMetadataURL != "" {
+			f := &saml.MetadataFetcher{
+				URL:      fc.IdPMetadataURL,
+				Client:   client,
+				MaxBytes: metadataMaxBytes,
+				Interval: time.Duration(cfg.MetadataRefresh),
+				Logger:   logger.With("connection", fc.Name),
+			}
+			fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
+			xml, err := f.Fetch(fctx)
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
+			}
+			ccfg.IdPMetadataXML = xml
+			base := ccfg
+			current := xml
+			f.OnUpdate = func(xml []byte) error {
+				if bytes.Equal(xml, current) {
+					return nil
+				}
+				next := base
+				next.IdPMetadataXML = xml
+				c, err := saml.NewConnection(next)
+				if err != nil {
+					// Keep serving with the previous connection.
+					return err
+				}
+				a.gw.SetConnection(c)
+				current = xml
+				logger.Info("IdP metadata refreshed", "connection", c.Name())
+				return nil
+			}
+			a.fetchers = append(a.fetchers, f)
+		}
+
+		c, err := saml.NewConnection(ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("connection %q: %w", fc.Name, err)
+		}
+		conns = append(conns, c)
+	}
+
+	a.gw, err = saml.NewGateway(saml.GatewayConfig{
+		Connections:     conns,
+		SessionKeys:     keys,
+		SessionLifetime: time.Duration(cfg.SessionLifetime),
+		CookieName:      cookieName,
+		InsecureCookies: cfg.InsecureCookies,
+		DefaultReturnTo: cfg.DefaultReturnTo,
+		LoginPath:       loginPath,
+		CallbackPath:    callbackPath,
+		MetadataPath:    metadataPath,
+		LogoutPath:      logoutPath,
+		OnLogin:         a.onLogin,
+		Observer:        a.metrics.observe,
+		Logger:          logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// onLogin logs the identity of an accepted login at Debug: emails, names
+// and groups are personal data, never logged at Info. (The gateway itself
+// logs one Info line per login or refusal, without them.)
+func (a *app) onLogin(ctx context.Context, id *saml.Identity) error {
+	a.logger.DebugContext(ctx, "login identity",
+		"connection", id.Connection,
+		"subject", id.Subject,
+		"email", id.Email,
+		"groups", id.Groups,
+		"roles", id.Roles)
+	return nil
+}
+
+// handler is the gateway listener's handler: /healthz, the SAML endpoints,
+// and everything else proxied to the upstream behind RequireLogin (and the
+// required groups and roles).
+func (a *app) handler() (http.Handler, error) {
+	upstream, err := url.Parse(a.cfg.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: %w", err)
+	}
+	var protected = newProxy(upstream, isGatewayCookie, a.logger)
+	if len(a.cfg.RequiredRoles) > 0 {
+		protected = saml.RequireRole(a.cfg.RequiredRoles...)(protected)
+	}
+	if len(a.cfg.RequiredGroups) > 0 {
+		protected = saml.RequireGroup(a.cfg.RequiredGroups...)(protected)
+	}
+	protected = a.gw.RequireLogin(protected)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc(healthzPath, healthz)
+	for _, p := range []string{loginPath, callbackPath, metadataPath, logoutPath} {
+		mux.Handle(p, a.gw)
+	}
+	mux.Handle("/", protected)
+	return stripIdentityHeadersHandler(mux), nil
+}
+
+// isGatewayCookie says which cookies are the gateway's own (the session
+// and the pending-request cookies), never forwarded to the upstream.
+func isGatewayCookie(name string) bool {
+	return strings.HasPrefix(name, cookieName) || strings.HasPrefix(strings.ToLower(name), "samlgate")
+}
+
+// run refreshes the IdP metadata until ctx is done.
+func (a *app) run(ctx context.Context) {
+	for _, f := range a.fetchers {
+		go f.Run(ctx)
+	}
+}
+
+// metricsHandler is the metrics listener's handler.
+func (a *app) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.HandleFunc(healthzPath, healthz)
+	return mux
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/samlgate/samlgate/saml/samlconfig"
+)
+
+// demoOptions are the demo's listen addresses.
+type demoOptions struct {
+	GatewayAddr  string
+	IdPAddr      string
+	UpstreamAddr string
+	MetricsAddr  string
+}
+
+// The demo's default addresses.
+var defaultDemoOptions = demoOptions{
+	GatewayAddr:  "127.0.0.1:8080",
+	IdPAddr:      "127.0.0.1:8081",
+	UpstreamAddr: "127.0.0.1:8082",
+	MetricsAddr:  "127.0.0.1:9090",
+}
+
+// freeDemoOptions binds every part of the demo to a free port.
+var freeDemoOptions = demoOptions{
+	GatewayAddr:  "127.0.0.1:0",
+	IdPAddr:      "127.0.0.1:0",
+	UpstreamAddr: "127.0.0.1:0",
+	MetricsAddr:  "127.0.0.1:0",
+}
+
+// The demo connection, as an admin would set up the JumpCloud app.
+const (
+	demoConnection = "demo"
+	demoSPEntityID = "urn:samlgate:demo"
+)
+
+// demo is the running demo: the IdP, the gateway (from a Config, exactly as
+// a configuration file would build it) and the upstream.
+type demo struct {
+	GatewayURL, IdPURL, UpstreamURL, MetricsURL string
+	Config                                      *Config
+	app                                         *app
+	idp                                         *demoIdP
+	group                                       *serverGroup
+	logger                                      *slog.Logger
+	stopBackground                              context.CancelFunc
+}
+
+// startDemo binds every listener (failing clearly if a port is taken),
+// starts the IdP and the upstream, builds the gateway, which fetches the
+// IdP's metadata over HTTP as it would JumpCloud's, and starts it. Stop it
+// with wait (after cancelling ctx) or shutdown.
+func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *demo, err error) {
+	type bind struct {
+		name, addr, flag string
+		ln               net.Listener
+	}
+	binds := []*bind{
+		{name: "gateway", addr: opts.GatewayAddr, flag: "addr"},
+		{name: "demo IdP", addr: opts.IdPAddr, flag: "idp-addr"},
+		{name: "upstream app", addr: opts.UpstreamAddr, flag: "upstream-addr"},
+		{name: "metrics endpoint", addr: opts.MetricsAddr, flag: "metrics-addr"},
+	}
+	defer func() {
+		if err != nil {
+			for _, b := range binds {
+				if b.ln != nil {
+					_ = b.ln.Close()
+				}
+			}
+		}
+	}()
+	for _, b := range binds {
+		if err := requireLoopback(b.addr); err != nil {
+			return nil, fmt.Errorf("-%s: %w", b.flag, err)
+		}
+		if b.ln, err = listen(b.name, b.addr, b.flag); err != nil {
+			return nil, err
+		}
+	}
+	gwLn, idpLn, upLn, metricsLn := binds[0].ln, binds[1].ln, binds[2].ln, binds[3].ln
+
+	d := &demo{
+		GatewayURL:  "http://" + gwLn.Addr().String(),
+		IdPURL:      "http://" + idpLn.Addr().String(),
+		UpstreamURL: "http://" + upLn.Addr().String(),
+		MetricsURL:  "http://" + metricsLn.Addr().String() + "/metrics",
+		group:       newServerGroup(logger),
+		logger:      logger,
+	}
+	acsURL := d.GatewayURL + callbackPath + "?connection=" + demoConnection
+
+	d.idp, err = newDemoIdP(d.IdPURL, demoSPEntityID, acsURL, d.GatewayURL, logger.With("component", "idp"))
+	if err != nil {
+		return nil, err
+	}
+	d.group.start(&listener{name: "idp", ln: idpLn, srv: newHTTPServer(d.idp.handler(), logger)})
+	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamHandler(), logger)})
+	defer func() {
+		if err != nil {
+			_ = d.group.shutdown(context.WithoutCancel(ctx), time.Second)
+		}
+	}()
+
+	key := make([]byte, sessionKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	// The same document a gateway.yaml would hold.
+	d.Config = &Config{
+		Listen:          gwLn.Addr().String(),
+		MetricsListen:   metricsLn.Addr().String(),
+		Upstream:        d.UpstreamURL,
+		PublicURL:       d.GatewayURL,
+		SessionKeys:     []string{base64.StdEncoding.EncodeToString(key)},
+		SessionLifetime: samlconfig.Duration(8 * time.Hour),
+		DefaultReturnTo: "/",
+		// http on 127.0.0.1: browsers would drop Secure cookies.
+		InsecureCookies: true,
+		Connections: []samlconfig.Connection{{
+			Name:           demoConnection,
+			SPEntityID:     demoSPEntityID,
+			ACSURL:         acsURL,
+			IdPMetadataURL: d.IdPURL + idpMetadataPath,
+			Groups: samlconfig.Groups{
+				Allowed: []string{"Engineering"},
+				Roles: []samlconfig.RoleMapping{
+					{Group: "Engineering", Role: "developer"},
+					{Group: "Admins", Role: "admin"},
+				},
+			},
+		}},
+	}
+	if err := d.Config.validate(); err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	d.app, err = newApp(ctx, d.Config, logger, nil)
+	if err != nil {
+		return nil, err
+	}
+	h, err := d.app.handler()
+	if err != nil {
+		return nil, err
+	}
+	bgCtx, cancel := context.WithCancel(ctx)
+	d.stopBackground = cancel
+	d.app.run(bgCtx)
+	d.group.start(&listener{name: "gateway", ln: gwLn, srv: newHTTPServer(h, logger)})
+	d.group.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(d.app.metricsHandler(), logger)})
+	return d, nil
+}
+
+// wait serves until ctx is done, then shuts down gracefully.
+func (d *demo) wait(ctx context.Context) error {
+	defer d.stopBackground()
+	return d.group.wait(ctx, shutdownTimeout)
+}
+
+// shutdown stops the demo now, giving in-flight requests up to 10 seconds
+// (net/http waits up to 5 for a connection that was opened but has sent
+// no request yet, such as a browser's preconnection).
+func (d *demo) shutdown() error {
+	d.stopBackground()
+	return d.group.shutdown(context.Background(), 10*time.Second)
+}
+
+// printBanner says what to open.
+func (d *demo) printBanner(w io.Writer) {
+	fmt.Fprintf(w, `
+samlgate demo: a JumpCloud-like IdP, the samlgate gateway, and an app behind it, all on 127.0.0.1.
+
+  gateway (protects the app):   %[1]s/
+  JumpCloud-like IdP portal:    %[2]s/
+  upstream app (unprotected):   %[3]s/
+  Prometheus metrics:           %[4]s
+
+  SP-initiated login:  open %[1]s/ and choose alice (bob and carol are refused).
+  IdP-initiated login: open %[2]s/ and click alice's app tile.
+
+NOTE: insecure_cookies is on: the session cookie has no Secure flag, because this demo is plain
+http on 127.0.0.1. Never run a real gateway that way: put it behind https and leave it off.
+The demo IdP signs in whoever is chosen, with a key generated at start-up; it is not a real IdP.
+
+Open %[1]s/ in your browser. Press Ctrl+C to stop.
+`, d.GatewayURL, d.IdPURL, d.UpstreamURL, d.MetricsURL)
+}
+
+// requireLoopback refuses a non-loopback listen address: the demo IdP signs
+// anyone in, so it must not be reachable from the network.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if !isLoopbackHost(host) || host == "localhost" {
+		return errors.New("the demo listens on 127.0.0.1 only (its IdP signs anyone in): give 127.0.0.1:PORT")
+	}
+	return nil
+}

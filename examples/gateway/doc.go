@@ -1,0 +1,90 @@
+// Command gateway is an identity-aware reverse proxy built on samlgate: it
+// puts a JumpCloud (or Okta, Entra ID, Google Workspace...) SAML login in
+// front of an application that has no SAML code at all, and tells the
+// application who the user is in request headers.
+//
+// # The demo: one command, nothing to set up
+//
+//	go run ./examples/gateway
+//
+// starts three servers on 127.0.0.1 and prints the URL to open:
+//
+//   - :8081, a JumpCloud-like test IdP (package saml/samltest, with a key
+//     pair generated at start-up): a "user portal" with an app tile per demo
+//     user (IdP-initiated logins), and an SSO endpoint that answers the
+//     gateway's AuthnRequests with a "choose a demo user" page
+//     (SP-initiated logins). Responses look like JumpCloud's: the Assertion
+//     signed, email_verified=true as a constant attribute, groups in
+//     memberOf. alice (Engineering, Admins) is let in with the roles
+//     developer and admin; bob (Sales) is refused by the gateway
+//     (group_not_allowed); carol is not bound to the app, so the IdP itself
+//     answers RequestDenied.
+//   - :8080, the gateway, configured exactly as a configuration file would
+//     configure it, with the connection "demo" (SP entity ID
+//     urn:samlgate:demo, ACS URL http://127.0.0.1:8080/login/callback?connection=demo),
+//     whose IdP metadata it fetches over HTTP from the demo IdP.
+//   - :8082, the upstream application: a page that shows the identity
+//     headers it received.
+//
+// Prometheus metrics are on :9090. Change the addresses with -addr,
+// -idp-addr, -upstream-addr and -metrics-addr; the demo listens on loopback
+// addresses only, and says so when a port is taken. It runs on plain http,
+// so it sets insecure_cookies (no Secure cookie attribute): never do that in
+// production.
+//
+//	go run ./examples/gateway -selftest
+//
+// runs the demo on free ports and drives it with an HTTP client that
+// behaves like a browser (cookie jar, redirects, auto-submitting forms):
+// an IdP-initiated login of alice from her portal tile, an SP-initiated
+// login (a protected deep link, the AuthnRequest, choosing alice at the IdP,
+// the response posted back with its RelayState, landing on the deep link),
+// then checks that bob, carol and a replayed response are refused, that
+// forged identity headers never reach the upstream, and that the metrics
+// counted each outcome. It prints the identity the upstream received in
+// each flow as JSON and exits 0 on success, 1 otherwise. The tests run it
+// too, and browser_test.go does both logins in a real headless Chromium.
+//
+// # Running it in front of an application
+//
+//	go run ./examples/gateway -config gateway.yaml
+//
+// See gateway.example.yaml for a JumpCloud SSO app, step by step. The file
+// (YAML or JSON; unknown keys are errors) gives listen, metrics_listen,
+// upstream, public_url, the session keys (session_keys in base64, or
+// session_key_files), session_lifetime, default_return_to,
+// insecure_cookies, required_groups, required_roles, metadata_refresh, and
+// the connections in package samlconfig's format, with file names relative
+// to the configuration file. A connection may name idp_metadata_url
+// instead of certificates: the gateway fetches it at start-up (failing if
+// it cannot) and refreshes it, so that a certificate rotation at the IdP
+// needs no restart.
+//
+// Every request except the SAML endpoints (/login, /login/callback,
+// /saml/metadata, /logout) and /healthz needs a session; browsers without
+// one are sent to the login, other clients get 401. Logged-in requests are
+// proxied (net/http/httputil.ReverseProxy, Rewrite hook) with:
+//
+//	X-Forwarded-User    the SAML NameID (JumpCloud sends the email)
+//	X-Forwarded-Email   the email attribute
+//	X-Forwarded-Groups  the groups, comma-separated
+//	X-Forwarded-Roles   the roles of the connection's role mapping, comma-separated
+//
+// Each item is percent-encoded where it holds '%', ',', ';', '"', a control
+// character (CR, LF...), a non-ASCII byte, or a leading or trailing space,
+// so that a group named "a,b" or one holding a newline cannot add an entry
+// or a header: split on ',' and url.PathUnescape each item. The gateway
+// deletes every copy of these headers a client sends, whatever its case,
+// with '_' for '-' (X_Forwarded_User reaches CGI, WSGI and Rack apps as
+// HTTP_X_FORWARDED_USER) and with any suffix (X-Forwarded-User-Id), and
+// does not forward its own cookies. The upstream must accept connections
+// from the gateway only, or anyone could send these headers to it directly.
+//
+// Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
+// accepted, and the samlgate_verify_duration_seconds histogram, plus the Go
+// and process collectors) are served on metrics_listen, a listener of their
+// own, never with the application. /healthz answers "ok" on both. Logs are
+// JSON (log/slog) at -log-level; emails, names and groups appear at debug
+// only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests
+// get 15 seconds to finish.
+package main

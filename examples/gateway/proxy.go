@@ -1,0 +1,204 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"github.com/samlgate/samlgate/saml"
+)
+
+// The identity headers the gateway sets on every proxied request. The
+// upstream may trust them only because the gateway strips every copy a
+// client sent (see isIdentityHeader) and because the upstream accepts
+// connections from the gateway alone.
+const (
+	HeaderUser   = "X-Forwarded-User"
+	HeaderEmail  = "X-Forwarded-Email"
+	HeaderGroups = "X-Forwarded-Groups"
+	HeaderRoles  = "X-Forwarded-Roles"
+)
+
+// identityHeaderPrefixes are the normalized (lower-case, '-' separated)
+// prefixes of the headers a client must never be able to send upstream.
+var identityHeaderPrefixes = []string{
+	"x-forwarded-user",
+	"x-forwarded-email",
+	"x-forwarded-groups",
+	"x-forwarded-roles",
+}
+
+// isIdentityHeader reports whether a header named name could be read by an
+// upstream as one of the identity headers. The comparison ignores case and
+// treats '_' as '-': CGI, WSGI, Rack, PHP and nginx (underscores_in_headers)
+// map "X_Forwarded_User" and "X-Forwarded-User" to the same HTTP_X_FORWARDED_USER
+// variable, so an underscore spelling is a forgery too. Any header that
+// merely starts with one of the names (X-Forwarded-User-Id,
+// X-Forwarded-Emails...) is also refused, so that an upstream matching on a
+// prefix cannot be fooled.
+func isIdentityHeader(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	n = strings.ReplaceAll(n, "_", "-")
+	for _, p := range identityHeaderPrefixes {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripIdentityHeaders deletes every header isIdentityHeader matches.
+func stripIdentityHeaders(h http.Header) {
+	for name := range h {
+		if isIdentityHeader(name) {
+			delete(h, name)
+		}
+	}
+}
+
+// stripIdentityHeadersHandler removes forged identity headers from the
+// request before anything (the gateway, the authorization middleware, the
+// proxy) sees it.
+func stripIdentityHeadersHandler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stripIdentityHeaders(r.Header)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// encodeHeaderValue percent-encodes (RFC 3986 style, upper-case hex) the
+// bytes of one list item that could change how the header is split or read:
+// '%' itself, ',' (the list separator), ';', '"', control characters (CR and
+// LF above all), DEL, every non-ASCII byte, and leading or trailing spaces
+// (which list parsers trim). Everything else, including spaces inside a
+// group name such as "Domain Users", is kept as is, so that a plain name
+// reads the same and url.PathUnescape restores any name exactly.
+func encodeHeaderValue(s string) string {
+	needs := false
+	for i := 0; i < len(s); i++ {
+		if mustEscapeByte(s, i) {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if mustEscapeByte(s, i) {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xF])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func mustEscapeByte(s string, i int) bool {
+	c := s[i]
+	switch {
+	case c == '%', c == ',', c == ';', c == '"':
+		return true
+	case c < 0x20, c >= 0x7F:
+		return true
+	case c == ' ' && (i == 0 || i == len(s)-1):
+		return true
+	}
+	return false
+}
+
+// joinHeaderValues encodes each value and joins them with ",".
+func joinHeaderValues(values []string) string {
+	enc := make([]string, len(values))
+	for i, v := range values {
+		enc[i] = encodeHeaderValue(v)
+	}
+	return strings.Join(enc, ",")
+}
+
+// setIdentityHeaders strips every incoming identity header from h and sets
+// the four headers from id. They are always set, empty when there is
+// nothing to say, so an upstream can tell "no groups" from "no gateway".
+func setIdentityHeaders(h http.Header, id *saml.Identity) {
+	stripIdentityHeaders(h)
+	h.Set(HeaderUser, encodeHeaderValue(id.Subject))
+	h.Set(HeaderEmail, encodeHeaderValue(id.Email))
+	h.Set(HeaderGroups, joinHeaderValues(id.Groups))
+	h.Set(HeaderRoles, joinHeaderValues(id.Roles))
+}
+
+// stripCookies removes the named cookies (the gateway's session and
+// request-tracking cookies) from the Cookie header going upstream: the
+// upstream has no use for them, and an upstream that logs or leaks its
+// request headers must not leak a usable session.
+func stripCookies(h http.Header, isGatewayCookie func(name string) bool) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			name, _, _ := strings.Cut(part, "=")
+			if isGatewayCookie(strings.TrimSpace(name)) {
+				continue
+			}
+			kept = append(kept, part)
+		}
+	}
+	h.Del("Cookie")
+	if len(kept) > 0 {
+		h.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+// newProxy returns the handler that proxies to upstream. Requests must have
+// passed RequireLogin: one without an identity in its context is refused
+// (500), never forwarded without identity headers.
+func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog.Logger) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(upstream)
+			pr.SetXForwarded()
+			// SetURL rewrites the Host header to the upstream's; keep the
+			// one the browser used, as most apps expect behind a proxy.
+			pr.Out.Host = pr.In.Host
+			stripIdentityHeaders(pr.Out.Header)
+			// A chunked request can declare trailers: never let one carry
+			// an identity header to an upstream that merges trailers.
+			stripIdentityHeaders(pr.Out.Trailer)
+			if isGatewayCookie != nil {
+				stripCookies(pr.Out.Header, isGatewayCookie)
+			}
+			if id, ok := saml.IdentityFromContext(pr.In.Context()); ok {
+				setIdentityHeaders(pr.Out.Header, id)
+			}
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			logger.WarnContext(r.Context(), "proxy error", "path", r.URL.Path, "err", err)
+			http.Error(w, "upstream unavailable", http.StatusBadGateway)
+		},
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := saml.IdentityFromContext(r.Context()); !ok {
+			// Unreachable behind RequireLogin; fail closed all the same.
+			logger.ErrorContext(r.Context(), "proxy reached without an identity", "path", r.URL.Path)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})
+}

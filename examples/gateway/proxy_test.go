@@ -1,0 +1,231 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/samlgate/samlgate/saml/samltest"
+)
+
+func TestIsIdentityHeader(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"X-Forwarded-User", true},
+		{"x-forwarded-user", true},
+		{"X-FORWARDED-EMAIL", true},
+		{"X-Forwarded-Groups", true},
+		{"X-Forwarded-Roles", true},
+		{"X_Forwarded_User", true},  // CGI/WSGI/Rack read it as HTTP_X_FORWARDED_USER
+		{"x_forwarded-email", true}, // mixed
+		{"X-Forwarded-User-Id", true},
+		{"X-Forwarded-Emails", true},
+		{"X-Forwarded-Groups-Extra", true},
+		{"X-Forwarded-Rolesx", true},
+		{" X-Forwarded-User", true},
+		{"X-Forwarded-For", false},
+		{"X-Forwarded-Host", false},
+		{"X-Forwarded-Proto", false},
+		{"X-Forwarded-Prefix", false},
+		{"X-User", false},
+		{"Forwarded", false},
+		{"X-Forwarded-Use", false},
+	}
+	for _, tt := range tests {
+		if got := isIdentityHeader(tt.name); got != tt.want {
+			t.Errorf("isIdentityHeader(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestEncodeHeaderValue(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"Engineering", "Engineering"},
+		{"Domain Users", "Domain Users"},
+		{"alice@example.com", "alice@example.com"},
+		{"cn=eng,ou=groups", "cn=eng%2Cou=groups"},
+		{"100%", "100%25"},
+		{"%2C", "%252C"},
+		{"a\r\nX-Forwarded-User: root", "a%0D%0AX-Forwarded-User: root"},
+		{"tab\there", "tab%09here"},
+		{" padded ", "%20padded%20"},
+		{"semi;colon", "semi%3Bcolon"},
+		{`quo"te`, "quo%22te"},
+		{"Ünïcødé", "%C3%9Cn%C3%AFc%C3%B8d%C3%A9"},
+		{"nul\x00", "nul%00"},
+		{"del\x7f", "del%7F"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got := encodeHeaderValue(tt.in)
+		if got != tt.want {
+			t.Errorf("encodeHeaderValue(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.ContainsAny(got, ",\r\n;\"") {
+			t.Errorf("encodeHeaderValue(%q) = %q still holds a separator", tt.in, got)
+		}
+		back, err := url.PathUnescape(got)
+		if err != nil || back != tt.in {
+			t.Errorf("PathUnescape(%q) = %q, %v; want %q", got, back, err, tt.in)
+		}
+	}
+	if got := joinHeaderValues([]string{"a,b", "c", ""}); got != "a%2Cb,c," {
+		t.Errorf("joinHeaderValues = %q", got)
+	}
+}
+
+func TestStripCookies(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want string // "" = no Cookie header
+	}{
+		{"session only", []string{"samlgate_session=abc"}, ""},
+		{"mixed", []string{"theme=dark; samlgate_session=abc; lang=en"}, "theme=dark; lang=en"},
+		{"request cookie", []string{"samlgate_req_0123=x", "a=1"}, "a=1"},
+		{"none of ours", []string{"a=1; b=2"}, "a=1; b=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{"Cookie": tt.in}
+			stripCookies(h, isGatewayCookie)
+			if got := h.Get("Cookie"); got != tt.want || len(h.Values("Cookie")) > 1 {
+				t.Errorf("Cookie = %q, want %q", h.Values("Cookie"), tt.want)
+			}
+		})
+	}
+}
+
+// TestProxyIdentityHeaders logs in through the real gateway and checks what
+// the upstream receives when a client forges identity headers.
+func TestProxyIdentityHeaders(t *testing.T) {
+	e := newTestEnv(t, nil)
+	cookies := e.login(t, samltest.Response{
+		NameID: "alice@example.com",
+		Groups: []string{"Engineering", "Admins", "cn=R&D,ou=groups", "evil\nX-Forwarded-User: root"},
+	})
+
+	tests := []struct {
+		name   string
+		header http.Header
+	}{
+		{"no forged headers", nil},
+		{"canonical spelling", http.Header{"X-Forwarded-User": {"root@example.com"}, "X-Forwarded-Email": {"root@example.com"}, "X-Forwarded-Groups": {"Admins"}, "X-Forwarded-Roles": {"admin"}}},
+		{"lower case", http.Header{"x-forwarded-user": {"root@example.com"}, "x-forwarded-roles": {"superuser"}}},
+		{"upper case", http.Header{"X-FORWARDED-EMAIL": {"root@example.com"}}},
+		{"underscores", http.Header{"X_Forwarded_User": {"root@example.com"}, "X_FORWARDED_GROUPS": {"Admins"}}},
+		{"prefixed names", http.Header{"X-Forwarded-User-Id": {"0"}, "X-Forwarded-Emails": {"root@example.com"}, "X-Forwarded-Roles-All": {"admin"}}},
+		{"repeated header", http.Header{"X-Forwarded-Groups": {"Admins", "Root"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.receivedCount()
+			rec := e.get("/whoami.json", cookies, tt.header)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if e.receivedCount() != before+1 {
+				t.Fatal("the upstream did not receive the request")
+			}
+			got := e.lastReceived().Header
+			for name, vals := range got {
+				if isIdentityHeader(name) && !slices.Contains([]string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles}, name) {
+					t.Errorf("forged header %s: %q reached the upstream", name, vals)
+				}
+			}
+			want := map[string]string{
+				HeaderUser:   "alice@example.com",
+				HeaderEmail:  "alice@example.com",
+				HeaderGroups: "Engineering,Admins,cn=R&D%2Cou=groups,evil%0AX-Forwarded-User: root",
+				HeaderRoles:  "admin",
+			}
+			for name, w := range want {
+				if vals := got.Values(name); len(vals) != 1 || vals[0] != w {
+					t.Errorf("%s = %q, want [%q]", name, vals, w)
+				}
+			}
+			// What an upstream decodes.
+			id := readIdentityHeaders(e.lastReceived())
+			wantGroups := []string{"Engineering", "Admins", "cn=R&D,ou=groups", "evil\nX-Forwarded-User: root"}
+			if !slices.Equal(id.Groups, wantGroups) || id.User != "alice@example.com" {
+				t.Errorf("upstream decoded user %q groups %q", id.User, id.Groups)
+			}
+			// The gateway's cookies stay at the gateway.
+			if c := got.Get("Cookie"); strings.Contains(c, "samlgate") {
+				t.Errorf("gateway cookie forwarded upstream: %q", c)
+			}
+			// Standard proxy headers are still set.
+			if got.Get("X-Forwarded-For") == "" || got.Get("X-Forwarded-Proto") != "https" {
+				t.Errorf("X-Forwarded-For %q, X-Forwarded-Proto %q", got.Get("X-Forwarded-For"), got.Get("X-Forwarded-Proto"))
+			}
+		})
+	}
+}
+
+// TestProxyAnonymous checks that requests without a session never reach
+// the upstream, forged headers or not.
+func TestProxyAnonymous(t *testing.T) {
+	e := newTestEnv(t, nil)
+	for _, h := range []http.Header{
+		nil,
+		{"X-Forwarded-User": {"alice@example.com"}, "X-Forwarded-Email": {"alice@example.com"}},
+		{"X_Forwarded_User": {"alice@example.com"}},
+	} {
+		rec := e.get("/private?x=1", nil, h)
+		if rec.Code != http.StatusFound && rec.Code != http.StatusSeeOther && rec.Code != http.StatusUnauthorized {
+			t.Errorf("anonymous request: status %d, want a redirect to the login or 401", rec.Code)
+		}
+		if loc := rec.Header().Get("Location"); rec.Code != http.StatusUnauthorized && !strings.HasPrefix(loc, "/login") {
+			t.Errorf("anonymous request redirected to %q, want /login...", loc)
+		}
+	}
+	if n := e.receivedCount(); n != 0 {
+		t.Fatalf("the upstream received %d anonymous requests", n)
+	}
+	// A forged cookie is no session either.
+	rec := e.get("/private", []*http.Cookie{{Name: cookieName, Value: "forged"}}, nil)
+	if rec.Code == http.StatusOK || e.receivedCount() != 0 {
+		t.Fatalf("a forged session cookie reached the upstream: %d", rec.Code)
+	}
+}
+
+// TestRequiredGroupsAndRoles checks required_groups and required_roles.
+func TestRequiredGroupsAndRoles(t *testing.T) {
+	tests := []struct {
+		name     string
+		groups   []string // required_groups
+		roles    []string // required_roles
+		user     []string // the user's groups
+		wantCode int
+	}{
+		{"no requirement", nil, nil, []string{"Sales"}, http.StatusOK},
+		{"group present", []string{"Engineering", "Support"}, nil, []string{"Engineering"}, http.StatusOK},
+		{"group absent", []string{"Engineering"}, nil, []string{"Sales"}, http.StatusForbidden},
+		{"role present", nil, []string{"admin"}, []string{"Admins"}, http.StatusOK},
+		{"role absent", nil, []string{"admin"}, []string{"Engineering"}, http.StatusForbidden},
+		{"both, role absent", []string{"Engineering"}, []string{"admin"}, []string{"Engineering"}, http.StatusForbidden},
+		{"both present", []string{"Engineering"}, []string{"admin"}, []string{"Engineering", "Admins"}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t, func(c *Config) {
+				c.RequiredGroups = tt.groups
+				c.RequiredRoles = tt.roles
+			})
+			cookies := e.login(t, samltest.Response{Groups: tt.user})
+			rec := e.get("/", cookies, nil)
+			if rec.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", rec.Code, tt.wantCode)
+			}
+			if reached := e.receivedCount() > 0; reached != (tt.wantCode == http.StatusOK) {
+				t.Fatalf("upstream reached = %v", reached)
+			}
+		})
+	}
+}
