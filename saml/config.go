@@ -255,6 +255,7 @@ func (c *Connection) init() error {
 	if c.maxBytes == 0 {
 		c.maxBytes = DefaultMaxResponseBytes
 	}
+	cfg.ClockSkew, cfg.MaxIssueDelay, cfg.MaxResponseBytes = c.skew, c.maxDelay, c.maxBytes
 
 	c.mapping = cfg.Attributes
 	c.groups, err = cfg.Groups.Compile()
@@ -360,12 +361,13 @@ func (c *Connection) loadCertificates(pems [][]byte) error {
 	return nil
 }
 
-// parseCertificates reads every CERTIFICATE block of a PEM file. A bare
+// parseCertificates reads every CERTIFICATE block of a PEM file (text
+// around the blocks, such as openssl's "Bag Attributes", is skipped). A bare
 // base64 DER body (as pasted from metadata) is accepted too.
 func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	rest := bytes.TrimSpace(data)
-	if len(rest) > 0 && !bytes.HasPrefix(rest, []byte("-----BEGIN")) {
+	if len(rest) > 0 && !bytes.Contains(rest, []byte("-----BEGIN")) {
 		der, err := base64.StdEncoding.DecodeString(stripSpace(string(rest)))
 		if err != nil {
 			return nil, fmt.Errorf("not PEM and not base64: %v", err)
@@ -433,7 +435,9 @@ type idpMetadata struct {
 // admins and may come from a URL.
 func parseIdPMetadata(data []byte) (*idpMetadata, error) {
 	if _, err := parseGuarded(data); err != nil {
-		return nil, configError("IdPMetadataXML: %s", err.Message).withCause(err)
+		// The guard's *Error is not kept as the cause: errors.Is would then
+		// report malformed for what is a configuration error.
+		return nil, configError("IdPMetadataXML: %s", err.Message).withCause(err.cause)
 	}
 	ed, err := samlsp.ParseMetadata(data)
 	if err != nil {

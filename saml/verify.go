@@ -485,6 +485,15 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
 			expected = "no InResponseTo (no login request pending)"
 		}
 		e = newError(CodeInResponseToMismatch, "the response answers a login request this server did not make").mismatch(expected, m.inResponseTo)
+		if m.inResponseTo == "" && c.cfg.DisableIdPInitiated {
+			e.Message = "the response has no InResponseTo (an IdP-initiated login), and this connection accepts only logins it started"
+			e.Hint = "Start the login from the application, not from the IdP's portal; or allow IdP-initiated logins on this connection (DisableIdPInitiated)."
+			expected = "the ID of a pending login request"
+			if len(o.requestIDs) > 0 {
+				expected = strings.Join(o.requestIDs, ", ")
+			}
+			e.mismatch(expected, "")
+		}
 	case errors.Is(err, crewjam.ErrExpired):
 		e = newError(CodeExpired, "the response's own time bounds are inconsistent")
 	case errors.Is(err, crewjam.ErrNotYetValid):
@@ -589,7 +598,17 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 		}
 	}
 
-	f, err := c.mapping.Extract(id.Attributes, id.Subject)
+	// Only a NameID whose format says it is an email (or says nothing) may
+	// stand in for a missing email attribute: a persistent or transient
+	// NameID is an opaque identifier even when it looks like an address.
+	nameIDEmail := ""
+	switch id.SubjectFormat {
+	case "", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+		"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+		"urn:oasis:names:tc:SAML:1.0:nameid-format:unspecified":
+		nameIDEmail = id.Subject
+	}
+	f, err := c.mapping.Extract(id.Attributes, nameIDEmail)
 	if err != nil {
 		var ce *attributes.ConflictError
 		if errors.As(err, &ce) {
