@@ -322,7 +322,7 @@ func (c *Connection) ssoServices() []crewjam.Endpoint {
 func (c *Connection) loadCertificates(pems [][]byte) error {
 	now := c.now()
 	for i, p := range pems {
-		certs, err := parseCertificates(p)
+		certs, err := ParseCertificatesPEM(p)
 		if err != nil {
 			return configError("IdPCertificatesPEM[%d]: %v", i, err)
 		}
@@ -361,10 +361,11 @@ func (c *Connection) loadCertificates(pems [][]byte) error {
 	return nil
 }
 
-// parseCertificates reads every CERTIFICATE block of a PEM file (text
-// around the blocks, such as openssl's "Bag Attributes", is skipped). A bare
-// base64 DER body (as pasted from metadata) is accepted too.
-func parseCertificates(data []byte) ([]*x509.Certificate, error) {
+// ParseCertificatesPEM reads every CERTIFICATE block of a PEM file such as
+// JumpCloud's certificate.pem (text around the blocks, such as openssl's
+// "Bag Attributes", is skipped). A bare base64 DER body, as pasted from
+// metadata, is accepted too. It checks no policy: NewConnection does.
+func ParseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	rest := bytes.TrimSpace(data)
 	if len(rest) > 0 && !bytes.Contains(rest, []byte("-----BEGIN")) {

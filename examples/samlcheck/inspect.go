@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -148,7 +147,7 @@ func cmdInspect(e *env, args []string) int {
 		if err != nil {
 			return e.configFailure(err)
 		}
-		cs, err := parseCertificates(data[0])
+		cs, err := saml.ParseCertificatesPEM(data[0])
 		if err != nil {
 			return e.usageError(fmt.Errorf("-idp-cert %s: %v", p, err), "")
 		}
@@ -194,40 +193,6 @@ func (e *env) inspectFailure(file, form string, d *diagnosis) int {
 	return exitRejected
 }
 
-func parseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	rest := []byte(strings.TrimSpace(string(data)))
-	if len(rest) > 0 && !strings.HasPrefix(string(rest), "-----BEGIN") {
-		der, err := base64.StdEncoding.DecodeString(stripSpace(string(rest)))
-		if err != nil {
-			return nil, errors.New("not PEM and not base64")
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		return []*x509.Certificate{cert}, nil
-	}
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("PEM block %q is not a CERTIFICATE", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("no PEM CERTIFICATE block")
-	}
-	return certs, nil
-}
 
 // inspect reads everything an admin compares with the console.
 func inspect(doc *etree.Document, now time.Time, pinned []*x509.Certificate) *report {
