@@ -51,4 +51,15 @@
 //     packages attributes and groups).
 //
 // Everything in the Identity is read from what the signature covers.
+//
+// # The HTTP gateway
+//
+// Gateway serves the SAML endpoints for many connections, selected by the
+// ?connection= query parameter exactly as in the ACS URLs admins paste into
+// JumpCloud: GET /login (SP-initiated, see NewLoginRequest), POST
+// /login/callback (the ACS), GET /saml/metadata and POST /logout. It keeps
+// sessions in sealed cookies or a SessionStore, and RequireLogin,
+// RequireGroup and RequireRole protect the application's handlers. See
+// GatewayConfig for how a login request is tracked across the IdP's
+// cross-site POST.
 package saml
