@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
 // The gateway's paths (saml.GatewayConfig's defaults, set explicitly so
 // that the routing below cannot drift from them).
 const (
 	loginPath    = "/login"
-	callbackPath = "/login/callback"
+	callbackPath = samlconfig.CallbackPath
 	metadataPath = "/saml/metadata"
 	logoutPath   = "/logout"
 	healthzPath  = "/healthz"

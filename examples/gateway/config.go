@@ -182,7 +182,7 @@ func (c *Config) validate() error {
 		if conn.ACSURL == "" {
 			// The ACS URL an admin types into JumpCloud; the connection
 			// query parameter selects this connection.
-			conn.ACSURL = strings.TrimRight(c.PublicURL, "/") + callbackPath + "?connection=" + url.QueryEscape(conn.Name)
+			conn.ACSURL = samlconfig.ACSURL(c.PublicURL, conn.Name)
 		}
 		acs, err := parseAbsURL(fmt.Sprintf("connections[%d].acs_url", i), conn.ACSURL)
 		if err != nil {

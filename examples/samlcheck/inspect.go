@@ -193,7 +193,6 @@ func (e *env) inspectFailure(file, form string, d *diagnosis) int {
 	return exitRejected
 }
 
-
 // inspect reads everything an admin compares with the console.
 func inspect(doc *etree.Document, now time.Time, pinned []*x509.Certificate) *report {
 	r := &report{Now: now.UTC().Truncate(time.Second).Format(time.RFC3339), Attributes: []attributeInfo{}, Signatures: []signatureInfo{}, Times: []timeInfo{}, Remarks: []string{}}

@@ -15,8 +15,11 @@
 //	      roles:
 //	        - {group: "eng-*", role: developer}
 //
-// JSON is read by the same decoder (JSON is YAML). Unknown keys are errors:
-// a misspelt allow_sha1 must not silently leave a check on or off.
+// JSON is read by the same decoder (JSON is YAML). Unknown keys of a
+// connection are errors: a misspelt allow_sha1 must not silently leave a
+// check on or off. Load reads a whole program's file (the gateway's has
+// listen, upstream and more at the top level) and takes its connections;
+// programs decode their own top-level keys strictly with Decode.
 //
 // YAML comes from go.yaml.in/yaml/v3, the maintained continuation of
 // gopkg.in/yaml.v3 under the YAML organisation.
@@ -27,8 +30,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -38,10 +43,22 @@ import (
 	"github.com/samlgate/samlgate/saml"
 )
 
-// File is a configuration file. Programs may embed Connections in a larger
-// document of their own; see Decode.
+// File is the part of a configuration file this package reads. Programs
+// embed Connections in a larger document of their own; see Decode.
 type File struct {
+	// PublicURL is the origin browsers reach the gateway at. A connection
+	// without acs_url gets ACSURL(PublicURL, name), as in the gateway.
+	PublicURL   string       `yaml:"public_url,omitempty" json:"public_url,omitempty"`
 	Connections []Connection `yaml:"connections" json:"connections"`
+}
+
+// CallbackPath is the gateway's ACS path.
+const CallbackPath = "/login/callback"
+
+// ACSURL is the ACS URL of connection name behind publicURL: what the admin
+// types into the IdP as "ACS URL".
+func ACSURL(publicURL, name string) string {
+	return strings.TrimRight(publicURL, "/") + CallbackPath + "?connection=" + url.QueryEscape(name)
 }
 
 // Connection is one saml.ConnectionConfig, as written in a file.
@@ -124,17 +141,47 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// Load reads a YAML or JSON file.
+// Load reads the connections of a YAML or JSON file, strictly, and
+// ignores the other top-level keys, which belong to the program whose file
+// it is (the gateway's listen, upstream, session keys...).
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var f File
-	if err := Decode(data, &f); err != nil {
+	f, err := parseFile(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &f, nil
+	return f, nil
+}
+
+func parseFile(data []byte) (*File, error) {
+	var top struct {
+		PublicURL   string    `yaml:"public_url"`
+		Connections yaml.Node `yaml:"connections"`
+	}
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return nil, err
+	}
+	f := &File{PublicURL: top.PublicURL}
+	if top.Connections.Kind != 0 {
+		// yaml.Node.Decode cannot reject unknown keys, so the connections
+		// are encoded again and decoded strictly.
+		raw, err := yaml.Marshal(&top.Connections)
+		if err != nil {
+			return nil, err
+		}
+		if err := Decode(raw, &f.Connections); err != nil {
+			return nil, fmt.Errorf("connections: %w", err)
+		}
+	}
+	for i := range f.Connections {
+		if f.Connections[i].ACSURL == "" && f.PublicURL != "" {
+			f.Connections[i].ACSURL = ACSURL(f.PublicURL, f.Connections[i].Name)
+		}
+	}
+	return f, nil
 }
 
 // Decode strictly decodes YAML or JSON data into v: unknown keys are errors.

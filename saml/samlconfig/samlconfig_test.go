@@ -98,3 +98,70 @@ func TestMissingFile(t *testing.T) {
 		t.Fatalf("Load: %v %+v", err, f)
 	}
 }
+
+// Load reads the gateway's own file: its top-level keys are the gateway's,
+// the connections stay strict, and a connection without acs_url gets the
+// gateway's callback behind public_url.
+func TestLoadGatewayFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		doc     string
+		wantErr string
+		wantACS string
+	}{
+		{name: "gateway keys ignored, acs_url derived", doc: `
+listen: 127.0.0.1:8080
+upstream: http://127.0.0.1:3000
+public_url: https://app.example.com/
+session_key_files: [session.key]
+connections:
+  - name: acme
+    sp_entity_id: urn:samlgate:acme
+`, wantACS: "https://app.example.com/login/callback?connection=acme"},
+		{name: "explicit acs_url kept", doc: `
+public_url: https://app.example.com
+connections:
+  - name: acme
+    acs_url: https://other.example.com/login/callback?connection=acme
+`, wantACS: "https://other.example.com/login/callback?connection=acme"},
+		{name: "unknown connection key still refused", doc: `
+listen: 127.0.0.1:8080
+connections:
+  - name: acme
+    allow_sha_1: true
+`, wantErr: "allow_sha_1"},
+		{name: "connections not a list", doc: "connections: {name: a}\n", wantErr: "connections"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "gateway.yaml")
+			if err := os.WriteFile(p, []byte(tt.doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := Load(p)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Connections[0].ACSURL; got != tt.wantACS {
+				t.Fatalf("ACSURL = %q, want %q", got, tt.wantACS)
+			}
+		})
+	}
+}
+
+// The example file shipped with the gateway is readable as it stands.
+func TestLoadGatewayExample(t *testing.T) {
+	f, err := Load("../../examples/gateway/gateway.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Connections) == 0 || f.Connections[0].ACSURL == "" {
+		t.Fatalf("connections = %+v", f.Connections)
+	}
+}
