@@ -124,6 +124,11 @@ type ConnectionConfig struct {
 
 	// EmailVerified is the email_verified policy; default EmailVerifiedRequire.
 	EmailVerified EmailVerifiedPolicy
+	// AllowedEmailDomains, when set, limits the emails this IdP may assert
+	// to these domains (exact, case-insensitive). Set it whenever one
+	// application trusts several IdPs (tenants): otherwise any of them can
+	// assert any email, including another tenant's users'.
+	AllowedEmailDomains []string
 	// Attributes overrides which attribute names feed the identity fields.
 	Attributes attributes.Mapping
 	// Groups configures the groups attribute, the allowed-groups gate,
@@ -145,18 +150,20 @@ type ConnectionConfig struct {
 // Connection verifies responses for one IdP application. It is safe for
 // concurrent use, and immutable once built.
 type Connection struct {
-	cfg      ConnectionConfig
-	acsURL   url.URL
-	sp       crewjam.ServiceProvider // template, copied per Verify
-	certs    []pinnedCert
-	mapping  attributes.Mapping
-	groups   *groups.Resolver
-	replay   ReplayCache
-	now      func() time.Time
-	logger   *slog.Logger
-	skew     time.Duration
-	maxDelay time.Duration
-	maxBytes int
+	cfg     ConnectionConfig
+	acsURL  url.URL
+	sp      crewjam.ServiceProvider // template, copied per Verify
+	certs   []pinnedCert
+	mapping attributes.Mapping
+	// emailDomains is AllowedEmailDomains, lower-cased.
+	emailDomains []string
+	groups       *groups.Resolver
+	replay       ReplayCache
+	now          func() time.Time
+	logger       *slog.Logger
+	skew         time.Duration
+	maxDelay     time.Duration
+	maxBytes     int
 }
 
 type pinnedCert struct {
@@ -256,6 +263,14 @@ func (c *Connection) init() error {
 		c.maxBytes = DefaultMaxResponseBytes
 	}
 	cfg.ClockSkew, cfg.MaxIssueDelay, cfg.MaxResponseBytes = c.skew, c.maxDelay, c.maxBytes
+
+	for i, d := range cfg.AllowedEmailDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" || strings.ContainsAny(d, "@ /") || strings.HasPrefix(d, ".") {
+			return configError("AllowedEmailDomains[%d] %q is not a domain such as example.com", i, cfg.AllowedEmailDomains[i])
+		}
+		c.emailDomains = append(c.emailDomains, d)
+	}
 
 	c.mapping = cfg.Attributes
 	c.groups, err = cfg.Groups.Compile()

@@ -35,6 +35,7 @@ const (
 	CodeEmailMissing           Code = "email_missing"
 	CodeEmailNotVerified       Code = "email_not_verified"
 	CodeEmailVerifiedInvalid   Code = "email_verified_invalid"
+	CodeEmailDomainNotAllowed  Code = "email_domain_not_allowed"
 	CodeAttributeConflict      Code = "attribute_conflict"
 	CodeGroupNotAllowed        Code = "group_not_allowed"
 	CodeGroupsOverage          Code = "groups_overage"
@@ -66,6 +67,7 @@ var (
 	ErrEmailMissing           = &Error{Code: CodeEmailMissing}
 	ErrEmailNotVerified       = &Error{Code: CodeEmailNotVerified}
 	ErrEmailVerifiedInvalid   = &Error{Code: CodeEmailVerifiedInvalid}
+	ErrEmailDomainNotAllowed  = &Error{Code: CodeEmailDomainNotAllowed}
 	ErrAttributeConflict      = &Error{Code: CodeAttributeConflict}
 	ErrGroupNotAllowed        = &Error{Code: CodeGroupNotAllowed}
 	ErrGroupsOverage          = &Error{Code: CodeGroupsOverage}
@@ -179,6 +181,7 @@ var hints = map[Code]string{
 	CodeEmailMissing:           "In the JumpCloud SSO app, add a user attribute mapping \"email\" → email (SSO tab → Attributes), or use the email as the NameID.",
 	CodeEmailNotVerified:       "In the JumpCloud SSO app, SSO tab → Constant Attributes: add email_verified = true.",
 	CodeEmailVerifiedInvalid:   "In the JumpCloud SSO app, SSO tab → Constant Attributes: add email_verified = true (exactly once, with one value).",
+	CodeEmailDomainNotAllowed:  "The IdP asserted an email at a domain this connection does not accept. Each tenant's IdP may vouch only for its own domains: add the domain to the connection's allowed email domains (AllowedEmailDomains, allowed_email_domains) if this IdP really owns it.",
 	CodeAttributeConflict:      "The IdP sends two different values for one identity field: keep one attribute mapping for it in the SSO app.",
 	CodeGroupNotAllowed:        "The user is in none of this connection's allowed groups: bind the user to one of them in JumpCloud, or change the connection's allowed groups (Groups.AllowedGroups, groups.allowed).",
 	CodeGroupsOverage:          "Entra ID sent a groups link instead of the groups (the user is in more than 150): assign groups to the application, or emit only groups assigned to the app.",

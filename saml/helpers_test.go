@@ -61,6 +61,7 @@ var sentinels = map[saml.Code]error{
 	saml.CodeEmailMissing:           saml.ErrEmailMissing,
 	saml.CodeEmailNotVerified:       saml.ErrEmailNotVerified,
 	saml.CodeEmailVerifiedInvalid:   saml.ErrEmailVerifiedInvalid,
+	saml.CodeEmailDomainNotAllowed:  saml.ErrEmailDomainNotAllowed,
 	saml.CodeAttributeConflict:      saml.ErrAttributeConflict,
 	saml.CodeGroupNotAllowed:        saml.ErrGroupNotAllowed,
 	saml.CodeGroupsOverage:          saml.ErrGroupsOverage,

@@ -9,6 +9,11 @@ import (
 // Identity is the normalized user a verified response describes. Every
 // field comes from the verified assertion (or from what a valid Response
 // signature covers), never from unsigned parts of the message.
+//
+// An IdP can assert any Subject, email or group name. When one application
+// trusts several connections, key accounts by (Connection, Subject), never
+// by Email alone, and bound each connection's emails with
+// ConnectionConfig.AllowedEmailDomains.
 type Identity struct {
 	// Connection is the name of the connection that verified the response.
 	Connection string `json:"connection"`

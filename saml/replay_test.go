@@ -164,7 +164,7 @@ func TestReplayCacheKeyAndExpiry(t *testing.T) {
 	if len(cache.keys) != 1 {
 		t.Fatalf("%d Consume calls, want 1", len(cache.keys))
 	}
-	if want := "samlgate:assertion:" + idpEntityID + ":" + goldenAssertionID; cache.keys[0] != want {
+	if want := fmt.Sprintf("samlgate:assertion:%d:%s:%s", len(idpEntityID), idpEntityID, goldenAssertionID); cache.keys[0] != want {
 		t.Errorf("key %q, want %q", cache.keys[0], want)
 	}
 	// The entry must outlive the last instant the assertion is accepted:

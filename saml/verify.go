@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 	"github.com/samlgate/samlgate/attributes"
 	"github.com/samlgate/samlgate/groups"
 )
+
+// maxQuoted bounds a value from the message quoted in an error.
+const maxQuoted = 256
 
 const (
 	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -56,6 +60,11 @@ func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...Ve
 	id, err := c.verify(ctx, samlResponse, &o)
 	if err != nil {
 		err.Connection = c.cfg.Name
+		// Actual (and some messages) quote the unverified message: bound
+		// them, so that an unauthenticated POST cannot write a megabyte
+		// into every log line that prints the error.
+		err.Actual = truncate(err.Actual, maxQuoted)
+		err.Message = truncate(err.Message, 2*maxQuoted)
 		c.logger.DebugContext(ctx, "samlgate: response refused", "connection", c.cfg.Name, "code", string(err.Code), "detail", err.Detail())
 		return nil, err
 	}
@@ -107,7 +116,7 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 	if ierr != nil {
 		return nil, ierr
 	}
-	if err := c.replay.Consume(ctx, "samlgate:assertion:"+c.cfg.IdPEntityID+":"+a.ID, end.Add(c.skew)); err != nil {
+	if err := c.replay.Consume(ctx, replayKey(c.cfg.IdPEntityID, a.ID), end.Add(c.skew)); err != nil {
 		if errors.Is(err, ErrReplayDetected) {
 			return nil, newError(CodeReplayed, "the assertion "+a.ID+" was already used").withCause(err)
 		}
@@ -127,6 +136,7 @@ type message struct {
 	issueInstant                    time.Time
 	destination, inResponseTo       string
 	responseIssuer, assertionIssuer string
+	assertionInResponseTo           []string
 	audiences, recipients           []string
 }
 
@@ -216,6 +226,7 @@ func (c *Connection) inspect(doc *etree.Document) (*message, *Error) {
 	}
 	for _, el := range assertion.FindElements("./Subject/SubjectConfirmation/SubjectConfirmationData") {
 		m.recipients = append(m.recipients, el.SelectAttrValue("Recipient", ""))
+		m.assertionInResponseTo = append(m.assertionInResponseTo, el.SelectAttrValue("InResponseTo", ""))
 	}
 	return m, nil
 }
@@ -485,6 +496,12 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
 			expected = "no InResponseTo (no login request pending)"
 		}
 		e = newError(CodeInResponseToMismatch, "the response answers a login request this server did not make").mismatch(expected, m.inResponseTo)
+		if m.inResponseTo != "" && slices.Contains(o.requestIDs, m.inResponseTo) {
+			// The Response names a pending request, so the signed
+			// assertion's own InResponseTo is what failed.
+			e.Message = "the assertion's own InResponseTo (in its SubjectConfirmationData) does not answer the request the Response names: the assertion was issued for another login"
+			e.mismatch(m.inResponseTo, strings.Join(m.assertionInResponseTo, ", "))
+		}
 		if m.inResponseTo == "" && c.cfg.DisableIdPInitiated {
 			e.Message = "the response has no InResponseTo (an IdP-initiated login), and this connection accepts only logins it started"
 			e.Hint = "Start the login from the application, not from the IdP's portal; or allow IdP-initiated logins on this connection (DisableIdPInitiated)."
@@ -531,12 +548,24 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 	if noa := a.Conditions.NotOnOrAfter; !noa.IsZero() && noa.Before(end) {
 		end = noa
 	}
-	if scd := c.bearerData(a); scd != nil {
+	scd, perr := c.bearerData(a)
+	if perr != nil {
+		return end, perr
+	}
+	if scd != nil {
 		if !scd.NotBefore.IsZero() && scd.NotBefore.After(start) {
 			start = scd.NotBefore
 		}
 		if !scd.NotOnOrAfter.IsZero() && scd.NotOnOrAfter.Before(end) {
 			end = scd.NotOnOrAfter
+		}
+	}
+	// A session that the IdP says is already over must not start here.
+	for _, st := range a.AuthnStatements {
+		if st.SessionNotOnOrAfter != nil && !now.Before(st.SessionNotOnOrAfter.Add(c.skew)) {
+			e := newError(CodeExpired, fmt.Sprintf("the IdP session ended %s ago (SessionNotOnOrAfter)", humanDuration(now.Sub(st.SessionNotOnOrAfter.Add(c.skew)))))
+			e.mismatch(fmt.Sprintf("a session valid until after the clock, ± %s clock skew", c.skew), "SessionNotOnOrAfter "+fmtTime(*st.SessionNotOnOrAfter)).Now = now
+			return end, e
 		}
 	}
 	window := fmt.Sprintf("from %s until %s, ± %s clock skew", fmtTime(start), fmtTime(end), c.skew)
@@ -555,19 +584,26 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// bearerData is the bearer SubjectConfirmationData crewjam accepted: the
-// one whose Recipient is this ACS.
-func (c *Connection) bearerData(a *crewjam.Assertion) *crewjam.SubjectConfirmationData {
+// bearerData is the bearer SubjectConfirmationData crewjam accepted. An
+// assertion with several bearer confirmations is refused: crewjam accepts
+// it when any one is valid, and the identity's InResponseTo and time
+// bounds must come from that same one, which only a single one guarantees.
+// Every IdP we know sends exactly one.
+func (c *Connection) bearerData(a *crewjam.Assertion) (*crewjam.SubjectConfirmationData, *Error) {
 	if a.Subject == nil {
-		return nil
+		return nil, nil
 	}
-	acs := c.acsURL.String()
+	var found *crewjam.SubjectConfirmationData
 	for _, sc := range a.Subject.SubjectConfirmations {
-		if sc.Method == bearer && sc.SubjectConfirmationData != nil && sc.SubjectConfirmationData.Recipient == acs {
-			return sc.SubjectConfirmationData
+		if sc.Method != bearer {
+			continue
 		}
+		if found != nil {
+			return nil, newError(CodeMalformed, "the assertion has more than one bearer SubjectConfirmation")
+		}
+		found = sc.SubjectConfirmationData
 	}
-	return nil
+	return found, nil
 }
 
 // identity builds the Identity from the verified assertion and applies the
@@ -586,7 +622,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 	if id.Subject == "" {
 		return nil, newError(CodeMalformed, "the assertion has no NameID value")
 	}
-	if scd := c.bearerData(a); scd != nil {
+	if scd, _ := c.bearerData(a); scd != nil { // checkTimes refused several
 		id.InResponseTo = scd.InResponseTo
 	}
 	if len(a.AuthnStatements) > 0 {
@@ -623,6 +659,9 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 		e.Actual = "attributes: " + attributeNames(id.Attributes)
 		return nil, e
 	}
+	if err := c.checkEmailDomain(id.Email); err != nil {
+		return nil, err
+	}
 	if err := c.emailVerified(id); err != nil {
 		return nil, err
 	}
@@ -639,6 +678,20 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 		id.Roles = []string{}
 	}
 	return id, nil
+}
+
+func (c *Connection) checkEmailDomain(email string) *Error {
+	if len(c.emailDomains) == 0 {
+		return nil
+	}
+	domain := strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+	if slices.Contains(c.emailDomains, domain) {
+		return nil
+	}
+	// The domain, not the address, is quoted: it says which tenant's
+	// users the IdP tried to speak for without naming the user.
+	e := newError(CodeEmailDomainNotAllowed, "the IdP asserted an email at a domain this connection does not accept")
+	return e.mismatch("an email at "+strings.Join(c.emailDomains, ", "), domain)
 }
 
 func (c *Connection) emailVerified(id *Identity) *Error {
@@ -768,4 +821,11 @@ func siblingID(a, b string) bool {
 	}
 	p := cut(a)
 	return a != b && p != "" && p == cut(b)
+}
+
+// replayKey names an assertion in a (possibly shared) replay cache. The
+// issuer is length-prefixed so that no issuer and ID pair can spell
+// another's key ("urn:a" + "b:c" vs "urn:a:b" + "c").
+func replayKey(issuer, assertionID string) string {
+	return fmt.Sprintf("samlgate:assertion:%d:%s:%s", len(issuer), issuer, assertionID)
 }

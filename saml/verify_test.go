@@ -590,7 +590,7 @@ func TestInResponseTo(t *testing.T) {
 			r := spInit()
 			r.Mutate = func(doc *etree.Document) { doc.Root().CreateAttr("InResponseTo", "id-OTHER") }
 			return r
-		}(), ids: []string{"id-OTHER", "id-REQUEST-0001"}, want: saml.CodeInResponseToMismatch, expected: "id-OTHER, id-REQUEST-0001", actual: "id-OTHER"},
+		}(), ids: []string{"id-OTHER", "id-REQUEST-0001"}, want: saml.CodeInResponseToMismatch, expected: "id-OTHER", actual: "id-REQUEST-0001"},
 		{name: "response InResponseTo removed after signing", cfg: baseConfig(t), r: func() samltest.Response {
 			r := spInit()
 			r.Mutate = func(doc *etree.Document) { doc.Root().RemoveAttr("InResponseTo") }

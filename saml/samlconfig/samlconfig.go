@@ -88,6 +88,7 @@ type Connection struct {
 	MaxIssueDelay           Duration `yaml:"max_issue_delay,omitempty" json:"max_issue_delay,omitempty"`
 	MaxResponseBytes        int      `yaml:"max_response_bytes,omitempty" json:"max_response_bytes,omitempty"`
 	EmailVerified           string   `yaml:"email_verified,omitempty" json:"email_verified,omitempty"`
+	AllowedEmailDomains     []string `yaml:"allowed_email_domains,omitempty" json:"allowed_email_domains,omitempty"`
 
 	Attributes Attributes `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 	Groups     Groups     `yaml:"groups,omitempty" json:"groups,omitempty"`
@@ -213,6 +214,7 @@ func (c Connection) ConnectionConfig(baseDir string) (saml.ConnectionConfig, err
 		MaxIssueDelay:           time.Duration(c.MaxIssueDelay),
 		MaxResponseBytes:        c.MaxResponseBytes,
 		EmailVerified:           saml.EmailVerifiedPolicy(c.EmailVerified),
+		AllowedEmailDomains:     c.AllowedEmailDomains,
 		Attributes: attributes.Mapping{
 			Email:         c.Attributes.Email,
 			GivenName:     c.Attributes.GivenName,
