@@ -19,11 +19,19 @@ import (
 // Defaults of GatewayConfig.
 const (
 	DefaultSessionLifetime = 8 * time.Hour
-	DefaultCookieName      = "samlgate_session"
-	DefaultLoginPath       = "/login"
-	DefaultCallbackPath    = "/login/callback"
-	DefaultMetadataPath    = "/saml/metadata"
-	DefaultLogoutPath      = "/logout"
+	// DefaultCookieName is the session cookie's name unless InsecureCookies
+	// is set. Browsers accept a cookie named __Host-... only when it is
+	// Secure, has Path=/ and no Domain attribute, and was set by the host
+	// itself: a sibling subdomain cannot plant one ("cookie tossing").
+	DefaultCookieName = "__Host-samlgate_session"
+	// InsecureCookieName is the session cookie's default name under
+	// InsecureCookies, where the __Host- prefix is impossible (it requires
+	// Secure).
+	InsecureCookieName  = "samlgate_session"
+	DefaultLoginPath    = "/login"
+	DefaultCallbackPath = "/login/callback"
+	DefaultMetadataPath = "/saml/metadata"
+	DefaultLogoutPath   = "/logout"
 	// LoginRequestLifetime is how long an SP-initiated login may take,
 	// from GET LoginPath to the IdP's POST to the callback.
 	LoginRequestLifetime = 10 * time.Minute
@@ -39,7 +47,19 @@ const (
 )
 
 const (
-	requestCookiePrefix = "samlgate_req_"
+	// hostCookiePrefix is the cookie-name prefix browsers reserve for
+	// Secure, Path=/, host-only cookies.
+	hostCookiePrefix = "__Host-"
+	// insecureRequestCookiePrefix names the login-request cookies under
+	// InsecureCookies; requestCookiePrefix otherwise.
+	insecureRequestCookiePrefix = "samlgate_req_"
+	requestCookiePrefix         = hostCookiePrefix + insecureRequestCookiePrefix
+	// maxRequestCookies bounds the login-request cookies a browser holds:
+	// GET LoginPath expires the oldest beyond maxRequestCookies-1 before
+	// adding its own.
+	maxRequestCookies = 5
+	// maxCookieCopies bounds the cookies of one name the gateway tries.
+	maxCookieCopies = 16
 	// maxSessionCookieValue keeps the whole Set-Cookie header (name and
 	// attributes included) under the 4,096 bytes browsers guarantee.
 	maxSessionCookieValue = 3800
@@ -77,28 +97,55 @@ const (
 //     session cookie cannot be replayed as a RelayState, nor a RelayState as
 //     a session). The IdP returns it untouched, so nothing has to survive on
 //     the server and any replica can finish the login.
-//   - A short-lived cookie samlgate_req_<hash of the ID>, HttpOnly, Secure,
-//     SameSite=None (which browsers do send on the cross-site POST), scoped to
-//     the ACS URL's path, holds the request ID. The callback passes the ID to
-//     Verify only when the browser presents this cookie and it matches the
-//     RelayState, so a RelayState stolen from another browser is worthless.
-//     Each login has its own cookie name, so logins started in two tabs do not
-//     overwrite each other.
+//   - A short-lived cookie __Host-samlgate_req_<hash of the ID>, HttpOnly,
+//     Secure, SameSite=None (which browsers do send on the cross-site POST),
+//     Path=/, holds the request ID. The callback passes the ID to Verify only
+//     when the browser presents this cookie and it matches the RelayState,
+//     so a RelayState stolen from another browser is worthless. Each login
+//     has its own cookie name, so logins started in two tabs do not
+//     overwrite each other. A browser holds at most 5 of them: GET LoginPath
+//     expires the oldest beyond 4 (by the order the browser lists them,
+//     oldest first among cookies of one path) before adding its own.
+//
+// # Cookie tossing and the __Host- prefix
+//
+// Whoever controls any host of the site (a sibling subdomain such as
+// blog.example.com next to app.example.com, even over plain http) can set
+// cookies with Domain=example.com that the browser then sends to the
+// gateway too. Were the request cookie a plain samlgate_req_..., such an
+// attacker could plant one matching a login they started themselves and,
+// posting their own response with their RelayState from the victim's
+// browser, log the victim in as the attacker (login CSRF), IdP-initiated
+// logins disabled or not; or plant a session cookie of their own, with a
+// longer Path so that the browser sends it first. The __Host- prefix
+// closes this: browsers refuse a __Host- cookie that has a Domain
+// attribute, lacks Secure, or has a Path other than /, so only the
+// gateway's host can set one. Both cookies carry it by default. When
+// several cookies of one name arrive anyway (a custom CookieName without
+// the prefix, InsecureCookies), the gateway tries each, in the order the
+// browser sent them, and uses the first that opens: a planted copy that
+// does not open no longer hides the browser's own session, but a planted
+// session that does open (the attacker's genuine one) still wins, which
+// only the prefix prevents.
 //
 // When the cookie is missing (the browser refused it, or the login was
 // started in another browser) or the RelayState has expired, a response
 // with an InResponseTo is refused as in_response_to_mismatch, with a page
-// asking the user to start again. IdP-initiated responses (JumpCloud's portal tiles)
-// carry no InResponseTo and need no cookie; they are accepted unless the
-// connection sets DisableIdPInitiated, which is the only way to close login
-// CSRF entirely, since an IdP-initiated response can always be posted by
-// anyone who holds one. The RelayState of an IdP-initiated login is
-// whatever the admin typed in the IdP: it is used only when it is a safe
-// local path.
+// asking the user to start again. IdP-initiated responses (JumpCloud's
+// portal tiles) carry no InResponseTo and need no cookie; they are
+// accepted unless the connection sets DisableIdPInitiated, since an
+// IdP-initiated response can be posted by anyone who holds one.
+// DisableIdPInitiated closes login CSRF only together with the __Host-
+// cookies, which are the default: under InsecureCookies, which drops the
+// prefix, a host of the same site can still plant a request cookie, and
+// with a CookieName without the prefix it can plant a session cookie of
+// its own. The RelayState of an IdP-initiated login is whatever the admin
+// typed in the IdP: it is used only when it is a safe local path.
 //
 // SameSite=None requires Secure, and so does the session cookie: serve the
 // gateway over HTTPS. InsecureCookies is for http://localhost demos only.
-// It drops Secure from the session cookie; the request cookie keeps
+// It drops Secure and the __Host- prefix from both cookies (they are named
+// samlgate_session and samlgate_req_...); the request cookie keeps
 // SameSite=None; Secure when the ACS host is localhost or a loopback
 // address (Chrome and Firefox store Secure cookies from http://localhost),
 // and falls back to SameSite=Lax without Secure on any other host, which
@@ -137,13 +184,27 @@ type GatewayConfig struct {
 	SessionLifetime time.Duration
 	// SessionStore, when set, holds the identities: the cookie then holds
 	// only a sealed, random session ID. nil: stateless cookies (see above).
+	//
+	// Revocation: with a SessionStore, logout (and a new login in the same
+	// browser) deletes the session from the store, so every copy of the
+	// cookie (one stolen from the browser or from a log) stops working at
+	// once. Without one, logout only tells the browser to drop its cookie:
+	// a copy taken before keeps opening the session until the expiry
+	// sealed in it (SessionLifetime at most). Use a SessionStore when a
+	// logout must end the session for good.
 	SessionStore SessionStore
-	// CookieName is the session cookie's name; default "samlgate_session".
+	// CookieName is the session cookie's name; default DefaultCookieName
+	// ("__Host-samlgate_session"), or InsecureCookieName
+	// ("samlgate_session") under InsecureCookies. A name set here is used
+	// as given: keep the __Host- prefix (see above, cookie tossing) unless
+	// InsecureCookies is set, with which a __Host- or __Secure- name is a
+	// configuration error (browsers would refuse the cookie).
 	CookieName string
-	// InsecureCookies drops the Secure attribute of every cookie the
-	// gateway sets. ONLY for demos and tests on http://localhost: without
-	// Secure, the session cookie is sent over plain HTTP, where anyone on
-	// the network can steal the session.
+	// InsecureCookies drops the Secure attribute of the session cookie
+	// (and of the request cookie, except on loopback ACS hosts; see above)
+	// and the __Host- prefix of both names. ONLY for demos and tests on
+	// http://localhost: without Secure, the session cookie is sent over
+	// plain HTTP, where anyone on the network can steal the session.
 	InsecureCookies bool
 	// DefaultReturnTo is where a login lands when it has no safe return_to,
 	// such as an IdP-initiated login; default "/". It must be a local path.
@@ -233,9 +294,15 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	}
 	if c.CookieName == "" {
 		c.CookieName = DefaultCookieName
+		if c.InsecureCookies {
+			c.CookieName = InsecureCookieName
+		}
 	}
-	if !validCookieName(c.CookieName) || strings.HasPrefix(c.CookieName, requestCookiePrefix) {
-		return nil, configError("CookieName %q is not a valid cookie name (letters, digits and !#$%%&'*+-.^_`|~, not starting with %s)", c.CookieName, requestCookiePrefix)
+	if !validCookieName(c.CookieName) || hasPrefixFold(c.CookieName, insecureRequestCookiePrefix) || hasPrefixFold(c.CookieName, requestCookiePrefix) {
+		return nil, configError("CookieName %q is not a valid cookie name (letters, digits and !#$%%&'*+-.^_`|~, not starting with %s or %s)", c.CookieName, insecureRequestCookiePrefix, requestCookiePrefix)
+	}
+	if c.InsecureCookies && (hasPrefixFold(c.CookieName, hostCookiePrefix) || hasPrefixFold(c.CookieName, "__Secure-")) {
+		return nil, configError("CookieName %q: browsers accept a __Host- or __Secure- cookie only with the Secure attribute, which InsecureCookies drops; use a name without the prefix for the demo", c.CookieName)
 	}
 	if c.DefaultReturnTo == "" {
 		c.DefaultReturnTo = "/"
@@ -396,10 +463,10 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 	c, found := g.pick(name)
 	switch {
 	case !found:
-		g.unknownConnection(w, name)
+		g.unknownConnection(w, r, name)
 		return
 	case c == nil && len(g.connections()) == 0:
-		g.unknownConnection(w, "")
+		g.unknownConnection(w, r, "")
 		return
 	case c == nil:
 		g.chooser(w, returnTo)
@@ -417,6 +484,7 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, http.StatusInternalServerError, code, msg, reqID, "")
 		return
 	}
+	g.expireOldRequestCookies(w, r, c)
 	http.SetCookie(w, g.requestCookie(c, lr.ID, int(LoginRequestLifetime/time.Second)))
 	w.Header().Set("Cache-Control", "no-store")
 	if lr.RedirectURL != "" {
@@ -452,17 +520,33 @@ func (g *Gateway) loginRequest(c *Connection, returnTo string) (*LoginRequest, e
 
 // requestCookieName is per request ID, so that logins started in two tabs
 // keep separate cookies.
-func requestCookieName(requestID string) string {
+func (g *Gateway) requestCookieName(requestID string) string {
 	sum := sha256.Sum256([]byte(requestID))
-	return requestCookiePrefix + hex.EncodeToString(sum[:8])
+	return g.requestCookiePrefix() + hex.EncodeToString(sum[:8])
+}
+
+// requestCookiePrefix is __Host-samlgate_req_, or samlgate_req_ under
+// InsecureCookies (the __Host- prefix requires Secure).
+func (g *Gateway) requestCookiePrefix() string {
+	if g.cfg.InsecureCookies {
+		return insecureRequestCookiePrefix
+	}
+	return requestCookiePrefix
 }
 
 // requestCookie binds a login request to the browser; maxAge -1 clears it.
 func (g *Gateway) requestCookie(c *Connection, requestID string, maxAge int) *http.Cookie {
+	return g.requestCookieNamed(c, g.requestCookieName(requestID), requestID, maxAge)
+}
+
+// requestCookieNamed is a login-request cookie. Path is / (which the
+// __Host- prefix requires) in both modes, so that GET LoginPath sees the
+// cookies it must bound.
+func (g *Gateway) requestCookieNamed(c *Connection, name, requestID string, maxAge int) *http.Cookie {
 	ck := &http.Cookie{
-		Name:     requestCookieName(requestID),
+		Name:     name,
 		Value:    requestID,
-		Path:     c.acsURL.Path,
+		Path:     "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   true,
@@ -481,6 +565,49 @@ func (g *Gateway) requestCookie(c *Connection, requestID string, maxAge int) *ht
 	return ck
 }
 
+// expireOldRequestCookies bounds the login-request cookies of a browser
+// (each GET LoginPath adds one, for LoginRequestLifetime): when it already
+// holds maxRequestCookies-1 or more, the oldest are expired so that, with
+// the one about to be set, it holds maxRequestCookies. The gateway cannot
+// read a cookie's age, but browsers list cookies of the same path oldest
+// first (RFC 6265, section 5.4), and all of these have Path=/: the first
+// names are the oldest. The bound is per browser, whatever the connection:
+// a login abandoned among more than 4 newer ones fails with
+// in_response_to_mismatch and a page asking to start again.
+func (g *Gateway) expireOldRequestCookies(w http.ResponseWriter, r *http.Request, c *Connection) {
+	prefix := g.requestCookiePrefix()
+	var names []string
+	for _, ck := range r.Cookies() {
+		if strings.HasPrefix(ck.Name, prefix) && !slices.Contains(names, ck.Name) {
+			names = append(names, ck.Name)
+		}
+	}
+	excess := len(names) - (maxRequestCookies - 1)
+	if excess <= 0 {
+		return
+	}
+	for _, name := range names[:excess] {
+		http.SetCookie(w, g.requestCookieNamed(c, name, "", -1))
+	}
+}
+
+// cookieValues returns the values of the request's cookies named name, in
+// the order the browser sent them, without duplicates and at most
+// maxCookieCopies: a cookie planted by another host of the site (with a
+// Domain attribute or a longer Path) can come before the gateway's own.
+func cookieValues(r *http.Request, name string) []string {
+	var out []string
+	for _, ck := range r.Cookies() {
+		if ck.Name == name && !slices.Contains(out, ck.Value) {
+			out = append(out, ck.Value)
+			if len(out) == maxCookieCopies {
+				break
+			}
+		}
+	}
+	return out
+}
+
 // serveCallback is the ACS: POST CallbackPath?connection=X.
 func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -494,7 +621,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		g.observe(LoginEvent{Code: CodeUnknownConnection, IdPInitiated: true})
 		g.logger.InfoContext(ctx, "samlgate: login refused", "code", string(CodeUnknownConnection), "request_id", reqID)
-		g.unknownConnection(w, name)
+		g.unknownConnection(w, r, name)
 		return
 	}
 	ev := LoginEvent{Connection: c.Name(), IdPInitiated: true}
@@ -523,11 +650,19 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if g.sealer.openJSON(purposeRelayState, rawRelay, &rs) && rs.Connection == c.Name() {
 		ev.IdPInitiated = false
 		http.SetCookie(w, g.requestCookie(c, rs.RequestID, -1))
-		ck, err := r.Cookie(requestCookieName(rs.RequestID))
+		// Every cookie of the name is tried: one planted by another host
+		// of the site (possible only without the __Host- prefix) cannot
+		// hide the browser's own.
+		matched := false
+		for _, v := range cookieValues(r, g.requestCookieName(rs.RequestID)) {
+			if subtle.ConstantTimeCompare([]byte(v), []byte(rs.RequestID)) == 1 {
+				matched = true
+			}
+		}
 		switch {
 		case g.now().UnixMilli() >= rs.Expires:
 			note = noteRequestExpired
-		case err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(rs.RequestID)) != 1:
+		case !matched:
 			note = noteCookieMissing
 		default:
 			requestIDs = []string{rs.RequestID}
@@ -579,8 +714,8 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	// The new cookie replaces any previous session; drop that session's
 	// store entry too when the browser sent it (a Lax cookie usually does
 	// not come with the IdP's cross-site POST).
-	if old, err := r.Cookie(g.cfg.CookieName); err == nil {
-		g.deleteSession(ctx, old.Value)
+	for _, old := range cookieValues(r, g.cfg.CookieName) {
+		g.deleteSession(ctx, old)
 	}
 	http.SetCookie(w, cookie)
 	g.observe(ev)
@@ -746,39 +881,59 @@ func (g *Gateway) clearSessionCookie(w http.ResponseWriter) {
 
 // readSession returns the request's session identity. stale reports a
 // session cookie that is present but no session (to clear); err, a
-// session store failure.
+// session store failure. When several cookies of the name arrive, each is
+// tried in the browser's order and the first that opens a session wins.
 func (g *Gateway) readSession(r *http.Request) (id *Identity, stale bool, err error) {
-	ck, cerr := r.Cookie(g.cfg.CookieName)
-	if cerr != nil {
+	values := cookieValues(r, g.cfg.CookieName)
+	if len(values) == 0 {
 		return nil, false, nil
 	}
-	var p sessionPayload
-	if !g.sealer.openJSON(purposeSession, ck.Value, &p) || g.now().UnixMilli() >= p.Expires {
-		return nil, true, nil
+	for _, v := range values {
+		id, serr := g.openSession(r.Context(), v)
+		if id != nil {
+			return id, false, nil
+		}
+		if serr != nil && err == nil {
+			err = serr
+		}
 	}
+	if err != nil {
+		return nil, false, err
+	}
+	return nil, true, nil
+}
+
+// openSession returns the identity of one session cookie value, nil when
+// it is no session, or a store failure.
+func (g *Gateway) openSession(ctx context.Context, value string) (*Identity, error) {
+	var p sessionPayload
+	if !g.sealer.openJSON(purposeSession, value, &p) || g.now().UnixMilli() >= p.Expires {
+		return nil, nil
+	}
+	var id *Identity
 	switch {
 	case p.ID != nil:
 		id = p.ID.identity()
 	case p.SID != "":
 		store := g.storeFor(p.Overflow)
 		if store == nil {
-			return nil, true, nil
+			return nil, nil
 		}
-		id, err = store.Load(r.Context(), p.SID)
+		var err error
+		id, err = store.Load(ctx, p.SID)
 		if err != nil {
-			e := newError(CodeUnavailable, "the session store failed").withCause(err)
-			return nil, false, e
+			return nil, newError(CodeUnavailable, "the session store failed").withCause(err)
 		}
 		if id == nil {
-			return nil, true, nil
+			return nil, nil
 		}
 	default:
-		return nil, true, nil
+		return nil, nil
 	}
 	if _, ok := g.Connection(id.Connection); !ok {
-		return nil, true, nil
+		return nil, nil
 	}
-	return id, false, nil
+	return id, nil
 }
 
 func (g *Gateway) storeFor(overflow bool) SessionStore {
@@ -813,7 +968,7 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("connection")
 	c, found := g.pick(name)
 	if !found || c == nil {
-		g.unknownConnection(w, name)
+		g.unknownConnection(w, r, name)
 		return
 	}
 	md, err := c.Metadata()
@@ -830,6 +985,12 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) {
 
 // serveLogout ends the session: POST LogoutPath[?return_to=/path]. It
 // refuses cross-origin POSTs, so another site cannot log users out.
+//
+// With a GatewayConfig.SessionStore (or for a session kept in the
+// in-memory overflow store), logout deletes the session on the server:
+// every copy of the cookie stops working. A stateless session cookie
+// cannot be revoked: logout only clears the browser's cookie, and a copy
+// taken before keeps working until its sealed expiry.
 func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
@@ -846,8 +1007,8 @@ func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request) {
 			returnTo = p
 		}
 	}
-	if ck, err := r.Cookie(g.cfg.CookieName); err == nil {
-		g.deleteSession(r.Context(), ck.Value)
+	for _, v := range cookieValues(r, g.cfg.CookieName) {
+		g.deleteSession(r.Context(), v)
 	}
 	g.clearSessionCookie(w)
 	w.Header().Set("Cache-Control", "no-store")
@@ -883,6 +1044,12 @@ func safeReturnTo(p string) (string, bool) {
 		return "", false
 	}
 	return p, true
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case, as browsers
+// match the __Host- and __Secure- prefixes.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func validCookieName(name string) bool {

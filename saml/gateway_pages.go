@@ -40,6 +40,9 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 
 type pageLink struct{ URL, Text string }
 
+// maxLoggedName bounds an unknown connection name in the Debug log.
+const maxLoggedName = 200
+
 type pageData struct {
 	Title, Message  string
 	Code, RequestID string
@@ -67,8 +70,17 @@ func (g *Gateway) errorPage(w http.ResponseWriter, status int, code Code, messag
 	writePage(w, status, pageData{Title: "Sign-in failed", Message: message, Code: string(code), RequestID: reqID, Retry: retry})
 }
 
-func (g *Gateway) unknownConnection(w http.ResponseWriter, name string) {
-	msg := "unknown connection " + name
+// unknownConnection answers a ?connection= that names no connection. The
+// page never echoes the name (it is whatever the link said: a reflected
+// value on the site's own origin); the Debug log has it.
+func (g *Gateway) unknownConnection(w http.ResponseWriter, r *http.Request, name string) {
+	msg := "This sign-in link names an unknown connection."
+	if name != "" {
+		if len(name) > maxLoggedName {
+			name = name[:maxLoggedName] + "..."
+		}
+		g.logger.DebugContext(r.Context(), "samlgate: unknown connection", "path", r.URL.Path, "connection", name)
+	}
 	if name == "" {
 		msg = "No connection was named: add ?connection=<name> to the URL."
 		if len(g.connections()) == 0 {

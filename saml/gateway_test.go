@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -265,20 +266,19 @@ func (b *gwBrowser) post(acs, samlResponse, relayState string) *http.Response {
 	return b.do(samltest.NewPostRequest(acs, samlResponse, relayState))
 }
 
+// gwRequestCookiePrefix names the login request cookies (without
+// InsecureCookies).
+const gwRequestCookiePrefix = "__Host-samlgate_req_"
+
 // requestCookies counts the login request cookies the browser would send
-// to the ACS (and checks it would send none elsewhere).
+// to the ACS.
 func (b *gwBrowser) requestCookies() int {
 	b.t.Helper()
 	n := 0
-	for _, path := range []string{"/login/callback", "/"} {
-		u, _ := url.Parse(gwHost + path)
-		for _, c := range b.jar.Cookies(u) {
-			if strings.HasPrefix(c.Name, "samlgate_req_") {
-				if path == "/" {
-					b.t.Errorf("request cookie %s sent outside the ACS path", c.Name)
-				}
-				n++
-			}
+	u, _ := url.Parse(gwACS("acme"))
+	for _, c := range b.jar.Cookies(u) {
+		if strings.HasPrefix(c.Name, gwRequestCookiePrefix) {
+			n++
 		}
 	}
 	return n
@@ -392,7 +392,7 @@ func TestGatewaySPInitiatedLogin(t *testing.T) {
 			}
 			// The request cookie is spent.
 			for _, h := range res.Header.Values("Set-Cookie") {
-				if strings.HasPrefix(h, "samlgate_req_") && !strings.Contains(h, "Max-Age=0") {
+				if strings.HasPrefix(h, gwRequestCookiePrefix) && !strings.Contains(h, "Max-Age=0") {
 					t.Errorf("request cookie not cleared: %s", h)
 				}
 			}
@@ -422,25 +422,29 @@ func TestGatewayRequestCookieAttributes(t *testing.T) {
 	res := e.browser().get(gwHost+"/login?connection=acme", gwBrowserAccept)
 	var h string
 	for _, v := range res.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(v, "samlgate_req_") {
+		if strings.HasPrefix(v, gwRequestCookiePrefix) {
 			h = v
 		}
 	}
-	for _, want := range []string{"Path=/login/callback", "Max-Age=600", "HttpOnly", "Secure", "SameSite=None"} {
+	// What the __Host- prefix requires: Secure, Path=/, no Domain.
+	for _, want := range []string{"Path=/;", "Max-Age=600", "HttpOnly", "Secure", "SameSite=None"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("request cookie %q lacks %s", h, want)
 		}
+	}
+	if strings.Contains(h, "Domain=") {
+		t.Errorf("request cookie %q has a Domain", h)
 	}
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'nonce-") {
 		t.Errorf("login form CSP %q", csp)
 	}
 
-	// InsecureCookies: Lax without Secure, except on localhost, where
-	// browsers keep Secure cookies over http.
+	// InsecureCookies: no __Host- prefix; Lax without Secure, except on
+	// localhost, where browsers keep Secure cookies over http.
 	for _, tc := range []struct{ acs, want string }{
-		{"http://demo.internal:8080/login/callback?connection=acme", "Path=/login/callback; Max-Age=600; HttpOnly; SameSite=Lax"},
-		{"http://localhost:8080/login/callback?connection=acme", "Path=/login/callback; Max-Age=600; HttpOnly; Secure; SameSite=None"},
-		{"http://127.0.0.1:8080/login/callback?connection=acme", "Path=/login/callback; Max-Age=600; HttpOnly; Secure; SameSite=None"},
+		{"http://demo.internal:8080/login/callback?connection=acme", "Path=/; Max-Age=600; HttpOnly; SameSite=Lax"},
+		{"http://localhost:8080/login/callback?connection=acme", "Path=/; Max-Age=600; HttpOnly; Secure; SameSite=None"},
+		{"http://127.0.0.1:8080/login/callback?connection=acme", "Path=/; Max-Age=600; HttpOnly; Secure; SameSite=None"},
 	} {
 		clk := &gwClock{t: gwPinned}
 		idp := gwIdP(t, "idp", clk)
@@ -449,6 +453,9 @@ func TestGatewayRequestCookieAttributes(t *testing.T) {
 		res = e.browser().get(gwHost+"/login?connection=acme", gwBrowserAccept)
 		found := false
 		for _, v := range res.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(v, "__Host-") {
+				t.Errorf("%s: InsecureCookies cookie with the __Host- prefix (browsers refuse it without Secure): %q", tc.acs, v)
+			}
 			if strings.HasPrefix(v, "samlgate_req_") {
 				found = true
 				if !strings.HasSuffix(v, tc.want) {
@@ -505,24 +512,43 @@ func TestGatewayReplay(t *testing.T) {
 }
 
 func TestGatewayUnknownConnection(t *testing.T) {
-	e := newGwEnv(t, gwOptions{})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(gwLockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newGwEnv(t, gwOptions{cfgMod: func(c *saml.GatewayConfig) { c.Logger = logger }})
 	b := e.browser()
-	evil := "<script>alert(1)</script>"
 	for _, tc := range []struct {
-		name string
-		res  *http.Response
+		name, value string
+		do          func(target string) *http.Response
+		path        string
 	}{
-		{"login", b.get(gwHost+"/login?connection="+url.QueryEscape(evil), gwBrowserAccept)},
-		{"callback", b.post(gwHost+"/login/callback?connection="+url.QueryEscape(evil), e.mint(e.response("acme")), "")},
-		{"metadata", b.get(gwHost+"/saml/metadata?connection="+url.QueryEscape(evil), "")},
+		{"login, markup", "<script>alert(1)</script>", func(u string) *http.Response { return b.get(u, gwBrowserAccept) }, "/login"},
+		{"login, text", "Please call +1 555 0100 to verify your account", func(u string) *http.Response { return b.get(u, gwBrowserAccept) }, "/login"},
+		{"callback, markup", "<script>alert(1)</script>", func(u string) *http.Response { return b.post(u, e.mint(e.response("acme")), "") }, "/login/callback"},
+		{"callback, text", "Your account is locked: visit evil.example", func(u string) *http.Response { return b.post(u, e.mint(e.response("acme")), "") }, "/login/callback"},
+		{"metadata, markup", "<script>alert(1)</script>", func(u string) *http.Response { return b.get(u, "") }, "/saml/metadata"},
+		{"metadata, text", "phishing-text-here", func(u string) *http.Response { return b.get(u, "") }, "/saml/metadata"},
 	} {
-		page := gwBody(t, tc.res)
-		if tc.res.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: status %d", tc.name, tc.res.StatusCode)
-		}
-		if !strings.Contains(page, "unknown connection &lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(page, evil) {
-			t.Errorf("%s: page does not show the escaped name:\n%s", tc.name, page)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.do(gwHost + tc.path + "?connection=" + url.QueryEscape(tc.value))
+			page := gwBody(t, res)
+			if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "unknown connection") || !strings.Contains(page, "unknown_connection") {
+				t.Errorf("status %d:\n%s", res.StatusCode, page)
+			}
+			// The page never echoes the name, escaped or not.
+			for _, echo := range []string{tc.value, html.EscapeString(tc.value), "alert", "evil.example", "555", "phishing"} {
+				if strings.Contains(page, echo) {
+					t.Errorf("the page echoes %q:\n%s", echo, page)
+				}
+			}
+			// The Debug log has it, for the admin.
+			mu.Lock()
+			defer mu.Unlock()
+			if !strings.Contains(logs.String(), `"connection":`+strconv.Quote(tc.value)) &&
+				!strings.Contains(logs.String(), strings.ReplaceAll(strconv.Quote(tc.value), "<", `\u003c`)) {
+				t.Errorf("the Debug log lacks the name %q:\n%s", tc.value, logs.String())
+			}
+		})
 	}
 	if ev := e.lastEvent(); ev.Code != saml.CodeUnknownConnection || ev.Connection != "" {
 		t.Errorf("event %+v: the connection label must not take attacker-chosen values", ev)
@@ -531,6 +557,18 @@ func TestGatewayUnknownConnection(t *testing.T) {
 	if res := b.post(gwHost+"/login/callback", e.mint(e.response("acme")), ""); res.StatusCode != http.StatusNotFound {
 		t.Errorf("callback without connection: %d", res.StatusCode)
 	}
+}
+
+// gwLockedWriter serializes writes to w.
+type gwLockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l gwLockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestGatewayResponseForAnotherConnection(t *testing.T) {

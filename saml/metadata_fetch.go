@@ -52,13 +52,25 @@ const (
 //
 // Whoever controls the metadata controls which certificates are trusted, so
 // the URL must be https (http is accepted only for loopback addresses, for
-// tests and local sidecars), redirects to non-https URLs are refused, and
-// what is fetched must parse as IdP metadata with a signing certificate.
+// tests and local sidecars), redirects are followed only to https URLs, or
+// from an http loopback URL to another one (a redirect never downgrades
+// https to http, whatever the host, localhost included), and what is
+// fetched must parse as IdP metadata with a signing certificate.
+//
+// MetadataFetcher does not block private, link-local or internal
+// addresses: an https URL, or a redirect, may point at a service on the
+// gateway's network (https://10.0.0.5/, https://169.254.169.254/...), and
+// a failed fetch says how it failed. Fine for a URL an operator configures;
+// when tenants supply their metadata URLs, check each against an
+// allow-list of IdP hosts (and give the fetcher a Client whose dialer
+// refuses private addresses) before fetching it.
 type MetadataFetcher struct {
 	// URL is the metadata URL.
 	URL string
 	// Client makes the request; nil means a client with a 10-second
-	// timeout that follows only https redirects.
+	// timeout that follows only https redirects. A client given here is
+	// used through a copy whose CheckRedirect first refuses the redirects
+	// the default client refuses, then calls the client's own.
 	Client *http.Client
 	// MaxBytes caps the body; default 1 MiB.
 	MaxBytes int64
@@ -81,8 +93,9 @@ type MetadataFetcher struct {
 // Fetch downloads the metadata once and checks that it is IdP metadata
 // that NewConnection accepts. A non-2xx status, a network failure or a
 // timeout is an *Error with Code unavailable; a body over MaxBytes,
-// too_large; an HTML page (JumpCloud's IdP URL is a login page, not
-// metadata) or anything else that is not IdP metadata, config_invalid.
+// too_large; a refused redirect (see MetadataFetcher), an HTML page
+// (JumpCloud's IdP URL is a login page, not metadata) or anything else
+// that is not IdP metadata, config_invalid.
 func (f *MetadataFetcher) Fetch(ctx context.Context) ([]byte, error) {
 	u, err := url.Parse(f.URL)
 	if err != nil || !u.IsAbs() || u.Host == "" {
@@ -96,18 +109,39 @@ func (f *MetadataFetcher) Fetch(ctx context.Context) ([]byte, error) {
 		return nil, configError("metadata URL %q: %v", f.URL, err).withCause(err)
 	}
 	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8")
-	client := f.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultMetadataTimeout, CheckRedirect: httpsRedirectsOnly}
+	client := &http.Client{Timeout: DefaultMetadataTimeout, CheckRedirect: httpsRedirectsOnly}
+	if f.Client != nil {
+		c := *f.Client
+		own := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := secureRedirect(req, via); err != nil {
+				return err
+			}
+			if own != nil {
+				return own(req, via)
+			}
+			if len(via) >= 10 { // net/http's default policy
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		}
+		client = &c
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		var refused *redirectRefusedError
+		if errors.As(err, &refused) {
+			return nil, configError("metadata URL %q: %v", f.URL, refused).withCause(err)
+		}
 		// Network errors (DNS, TLS, timeouts) are what the admin needs,
 		// and quote nothing from the IdP: they go in the message.
 		return nil, newError(CodeUnavailable, fmt.Sprintf("fetching the IdP metadata from %s failed: %v", u.Redacted(), err)).withCause(err)
 	}
 	defer resp.Body.Close()
-	if resp.Request != nil && resp.Request.URL != nil && !secureMetadataURL(resp.Request.URL) {
+	if resp.Request != nil && resp.Request.URL != nil && (!secureMetadataURL(resp.Request.URL) || u.Scheme == "https" && resp.Request.URL.Scheme != "https") {
 		return nil, configError("metadata URL %q redirected to %q, which is not https", f.URL, resp.Request.URL.Redacted())
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -223,12 +257,34 @@ func loopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// redirectRefusedError is a redirect the fetcher will not follow.
+type redirectRefusedError struct{ msg string }
+
+func (e *redirectRefusedError) Error() string { return e.msg }
+
+// httpsRedirectsOnly is the default client's redirect policy: at most 5,
+// each accepted by secureRedirect.
 func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("too many redirects")
 	}
+	return secureRedirect(req, via)
+}
+
+// secureRedirect refuses a redirect to a URL that is not https (but for
+// http to a loopback host), and any redirect that leaves https for http,
+// whatever the host: an https metadata server must not be able to point
+// the gateway at http://localhost.
+func secureRedirect(req *http.Request, via []*http.Request) error {
 	if !secureMetadataURL(req.URL) {
-		return fmt.Errorf("redirect to %s refused: not https", req.URL.Redacted())
+		return &redirectRefusedError{fmt.Sprintf("redirect to %s refused: not https", req.URL.Redacted())}
+	}
+	if req.URL.Scheme != "https" {
+		for _, prev := range via {
+			if prev.URL.Scheme == "https" {
+				return &redirectRefusedError{fmt.Sprintf("redirect from https to %s refused: not https (a downgrade)", req.URL.Redacted())}
+			}
+		}
 	}
 	return nil
 }

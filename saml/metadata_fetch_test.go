@@ -120,8 +120,67 @@ func TestMetadataFetcherFetch(t *testing.T) {
 	plain := httptest.NewServer(http.RedirectHandler("http://metadata.example.com/md", http.StatusFound))
 	defer plain.Close()
 	f = &saml.MetadataFetcher{URL: plain.URL} // http://127.0.0.1: loopback is allowed
-	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrUnavailable) || !strings.Contains(err.Error(), "not https") {
+	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("default client, redirect to http: %v", err)
+	}
+}
+
+// TestMetadataFetcherRefusesDowngrade: an https metadata server redirects
+// to http on a loopback address, where the gateway's own machine may
+// serve anything (http is otherwise accepted there, for local sidecars).
+// The redirect is refused before any request reaches the http server,
+// whatever the Client's own redirect policy.
+func TestMetadataFetcherRefusesDowngrade(t *testing.T) {
+	clk := &gwClock{t: gwPinned}
+	attackerMD := gwIdP(t, "attacker", clk).Metadata()
+	var local atomic.Int64
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		local.Add(1)
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		_, _ = w.Write(attackerMD)
+	}))
+	defer sidecar.Close()
+	for _, tc := range []struct {
+		name     string
+		target   string
+		redirect func(*http.Request, []*http.Request) error // the Client's own CheckRedirect
+		wantErr  bool
+	}{
+		{"to http://127.0.0.1, no CheckRedirect", sidecar.URL + "/md", nil, true},
+		{"to http://127.0.0.1, permissive CheckRedirect", sidecar.URL + "/md", func(*http.Request, []*http.Request) error { return nil }, true},
+		{"to http://localhost", strings.Replace(sidecar.URL, "127.0.0.1", "localhost", 1) + "/md", nil, true},
+		{"to http://[::1]", "http://[::1]:1/md", nil, true},
+		{"to http://metadata.example.com", "http://metadata.example.com/md", nil, true},
+		{"to https (same server), allowed", "/final", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := local.Load()
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/final" {
+					w.Header().Set("Content-Type", "application/samlmetadata+xml")
+					_, _ = w.Write(attackerMD)
+					return
+				}
+				http.Redirect(w, r, tc.target, http.StatusFound)
+			}))
+			defer srv.Close()
+			client := srv.Client()
+			client.CheckRedirect = tc.redirect
+			f := &saml.MetadataFetcher{URL: srv.URL + "/md", Client: client}
+			md, err := f.Fetch(context.Background())
+			if !tc.wantErr {
+				if err != nil || len(md) == 0 {
+					t.Fatalf("https redirect: %v", err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "not https") {
+				t.Errorf("Fetch: %d bytes, %v; want config_invalid, not https", len(md), err)
+			}
+			if n := local.Load() - before; n != 0 {
+				t.Errorf("the http server on the loopback address got %d requests", n)
+			}
+		})
 	}
 }
 

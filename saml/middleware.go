@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -88,6 +89,14 @@ func (g *Gateway) loginURL(r *http.Request) string {
 // (an HTML page for browsers, {"error":"forbidden"} for others). Without
 // an identity it answers 401: wrap it in RequireLogin. Groups are the
 // connection's filtered groups (groups.Config.Filter).
+//
+// A group name matches whichever connection issued it: with several
+// connections, every IdP can assert any group (and any Subject or Email),
+// so the admin of tenant B's IdP can put a user in "Admins" just as
+// tenant A's can. A gateway serving several tenants must combine
+// RequireGroup with RequireConnection, give each tenant group names of its
+// own, and key its accounts by (Identity.Connection, Identity.Subject),
+// never by Subject or Email alone.
 func RequireGroup(groups ...string) func(http.Handler) http.Handler {
 	if len(groups) == 0 {
 		panic("saml: RequireGroup needs at least one group")
@@ -102,7 +111,10 @@ func RequireGroup(groups ...string) func(http.Handler) http.Handler {
 	})
 }
 
-// RequireRole is RequireGroup for roles (groups.Config.Roles).
+// RequireRole is RequireGroup for roles (groups.Config.Roles). As with
+// groups, a role matches whichever connection's role mapping produced it:
+// a multi-tenant gateway must combine it with RequireConnection, or map
+// each tenant's groups to role names of its own.
 func RequireRole(roles ...string) func(http.Handler) http.Handler {
 	if len(roles) == 0 {
 		panic("saml: RequireRole needs at least one role")
@@ -114,6 +126,25 @@ func RequireRole(roles ...string) func(http.Handler) http.Handler {
 			}
 		}
 		return false
+	})
+}
+
+// RequireConnection lets a request through only when the identity
+// RequireLogin put in the context was issued by one of the connections
+// named (Identity.Connection, exact names); otherwise 403, as RequireGroup.
+// Without an identity it answers 401: wrap it in RequireLogin. Use it to
+// keep the users of one IdP out of another tenant's part of a gateway
+// with several connections:
+//
+//	acmeAdmin := saml.RequireConnection("acme")(saml.RequireGroup("Admins")(h))
+//	mux.Handle("/acme/admin/", gw.RequireLogin(acmeAdmin))
+func RequireConnection(names ...string) func(http.Handler) http.Handler {
+	if len(names) == 0 {
+		panic("saml: RequireConnection needs at least one connection name")
+	}
+	names = slices.Clone(names)
+	return require(func(id *Identity) bool {
+		return slices.Contains(names, id.Connection)
 	})
 }
 

@@ -15,14 +15,15 @@ import (
 )
 
 // The gateway's paths (saml.GatewayConfig's defaults, set explicitly so
-// that the routing below cannot drift from them).
+// that the routing below cannot drift from them). The cookie names are the
+// gateway's defaults: __Host-samlgate_session and __Host-samlgate_req_...,
+// or, with insecure_cookies, samlgate_session and samlgate_req_....
 const (
 	loginPath    = "/login"
 	callbackPath = samlconfig.CallbackPath
 	metadataPath = "/saml/metadata"
 	logoutPath   = "/logout"
 	healthzPath  = "/healthz"
-	cookieName   = "samlgate_session"
 )
 
 // Metadata fetching limits.
@@ -115,7 +116,8 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		Connections:     conns,
 		SessionKeys:     keys,
 		SessionLifetime: time.Duration(cfg.SessionLifetime),
-		CookieName:      cookieName,
+		// CookieName unset: __Host-samlgate_session, which another host
+		// of the site cannot plant (samlgate_session with insecure_cookies).
 		InsecureCookies: cfg.InsecureCookies,
 		DefaultReturnTo: cfg.DefaultReturnTo,
 		LoginPath:       loginPath,
@@ -160,6 +162,9 @@ func (a *app) handler() (http.Handler, error) {
 	if len(a.cfg.RequiredGroups) > 0 {
 		protected = saml.RequireGroup(a.cfg.RequiredGroups...)(protected)
 	}
+	if len(a.cfg.RequiredConnections) > 0 {
+		protected = saml.RequireConnection(a.cfg.RequiredConnections...)(protected)
+	}
 	protected = a.gw.RequireLogin(protected)
 
 	mux := http.NewServeMux()
@@ -171,10 +176,18 @@ func (a *app) handler() (http.Handler, error) {
 	return stripIdentityHeadersHandler(mux), nil
 }
 
-// isGatewayCookie says which cookies are the gateway's own (the session
-// and the pending-request cookies), never forwarded to the upstream.
+// isGatewayCookie says which cookies are the gateway's own, never
+// forwarded to the upstream: the session (__Host-samlgate_session) and the
+// pending-request cookies (__Host-samlgate_req_...), their insecure_cookies
+// names without the prefix, and any other spelling of them (any case,
+// __Secure-): every cookie whose name, without a __Host- or __Secure-
+// prefix, starts with "samlgate".
 func isGatewayCookie(name string) bool {
-	return strings.HasPrefix(name, cookieName) || strings.HasPrefix(strings.ToLower(name), "samlgate")
+	n := strings.ToLower(strings.TrimSpace(name))
+	for _, p := range []string{"__host-", "__secure-"} {
+		n = strings.TrimPrefix(n, p)
+	}
+	return strings.HasPrefix(n, "samlgate")
 }
 
 // run refreshes the IdP metadata until ctx is done.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
 // chromiumPath finds Chromium: $CHROMIUM, /usr/bin/chromium, or chromium on
@@ -45,8 +47,8 @@ func chromiumPath(t *testing.T) string {
 
 // newBrowser starts headless Chromium with a fresh profile and returns the
 // context of its first tab and a func that stops the browser (also called
-// at cleanup).
-func newBrowser(t *testing.T, ctx context.Context) (context.Context, func()) {
+// at cleanup). extra are more command-line options.
+func newBrowser(t *testing.T, ctx context.Context, extra ...chromedp.ExecAllocatorOption) (context.Context, func()) {
 	t.Helper()
 	var chromeOut syncBuffer
 	opts := []chromedp.ExecAllocatorOption{
@@ -66,6 +68,7 @@ func newBrowser(t *testing.T, ctx context.Context) (context.Context, func()) {
 		chromedp.WindowSize(1200, 900),
 		chromedp.CombinedOutput(&chromeOut),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	stop := func() {
@@ -339,5 +342,168 @@ func TestBrowserSameSiteNoneWithoutSecure(t *testing.T) {
 		srv.URL, kept["none_insecure"], kept["lax_insecure"], kept["none_secure"])
 	if !kept["lax_insecure"] {
 		t.Error("Chromium dropped a SameSite=Lax cookie on http://127.0.0.1: the demo's sessions cannot work")
+	}
+}
+
+// TestBrowserHostCookies runs the gateway as in production (https, no
+// insecure_cookies) in front of the demo IdP, in a real Chromium, on the
+// names app.example.test (the gateway), evil.example.test (a sibling host
+// an attacker controls) and idp.test (the IdP, another site). The sibling
+// plants cookies for the whole of example.test: Chromium keeps the plain
+// samlgate_session (cookie tossing is real) but refuses the __Host- ones;
+// the gateway's own __Host- cookies are kept and sent on the IdP's
+// cross-site POST, and the SP-initiated login completes.
+func TestBrowserHostCookies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-browser test skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	browser, stopBrowser := newBrowser(t, ctx,
+		chromedp.Flag("ignore-certificate-errors", true), // httptest's certificate
+		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
+	)
+	var logs syncBuffer
+	logger := newJSONLogger(&logs)
+
+	upstream := httptest.NewServer(upstreamHandler())
+	gwSrv := httptest.NewUnstartedServer(nil)
+	idpSrv := httptest.NewUnstartedServer(nil)
+	port := func(s *httptest.Server) string {
+		_, p, _ := strings.Cut(s.Listener.Addr().String(), "127.0.0.1:")
+		return p
+	}
+	gwURL := "https://app.example.test:" + port(gwSrv)
+	evilURL := "https://evil.example.test:" + port(gwSrv)
+	idpURL := "https://idp.test:" + port(idpSrv)
+	acs := gwURL + callbackPath + "?connection=" + demoConnection
+	defer func() {
+		stopBrowser()
+		gwSrv.Close()
+		idpSrv.Close()
+		upstream.Close()
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.Bytes())
+		}
+	}()
+
+	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = idp.handler()
+	idpSrv.StartTLS()
+
+	cfg := &Config{
+		Upstream:    upstream.URL,
+		PublicURL:   gwURL,
+		SessionKeys: []string{testKey32},
+		Connections: []samlconfig.Connection{{
+			Name:            demoConnection,
+			SPEntityID:      demoSPEntityID,
+			ACSURL:          acs,
+			IdPEntityID:     idpURL + idpSSOPath,
+			IdPSSOURL:       idpURL + idpSSOPath,
+			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
+			Groups: samlconfig.Groups{Roles: []samlconfig.RoleMapping{
+				{Group: "Engineering", Role: "developer"},
+				{Group: "Admins", Role: "admin"},
+			}},
+		}},
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(ctx, cfg, logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := a.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tossedReq = "samlgate_req_0123456789abcdef"
+	gwSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Host, "evil.") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		// The attacker's sibling host: cookies for every host of the site.
+		for _, name := range []string{"__Host-samlgate_session", "__Host-" + tossedReq, "samlgate_session", tossedReq} {
+			http.SetCookie(w, &http.Cookie{Name: name, Value: "planted", Domain: "example.test", Path: "/", Secure: true, SameSite: http.SameSiteNoneMode})
+		}
+		_, _ = w.Write([]byte("<html><body>evil</body></html>"))
+	})
+	gwSrv.StartTLS()
+
+	cookieMap := func(ctx context.Context, u string) map[string]*network.Cookie {
+		t.Helper()
+		cs, err := cookiesFor(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]*network.Cookie{}
+		for _, c := range cs {
+			m[c.Name] = c
+		}
+		return m
+	}
+
+	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(evilURL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	planted := cookieMap(tab, gwURL+"/")
+	if planted["samlgate_session"] == nil || planted[tossedReq] == nil {
+		t.Fatalf("Chromium did not keep the sibling's plain cookies for %s, so this test proves nothing: %v", gwURL, planted)
+	}
+	for _, name := range []string{"__Host-samlgate_session", "__Host-" + tossedReq} {
+		if planted[name] != nil {
+			t.Fatalf("Chromium accepted %s with Domain=example.test from a sibling host", name)
+		}
+	}
+
+	deepLink := gwURL + "/reports/q3?team=eng"
+	err = chromedp.Do(tab,
+		chromedp.Navigate(deepLink),
+		chromedp.WaitVisible(chromedp.CSS("#choose-alice")),
+	)
+	if err != nil {
+		t.Fatalf("the IdP's chooser did not appear after opening %s: %v\npage: %s", deepLink, err, pageText(tab))
+	}
+	var req *network.Cookie
+	for name, c := range cookieMap(tab, acs) {
+		if strings.HasPrefix(name, "__Host-samlgate_req_") {
+			req = c
+		}
+	}
+	if req == nil || !req.Secure || req.Path != "/" || req.SameSite != network.CookieSameSiteNone || !req.HTTPOnly {
+		t.Fatalf("Chromium did not keep the gateway's __Host- login-request cookie as set: %+v", req)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#choose-alice"))); err != nil {
+		t.Fatal(err)
+	}
+	v, err := readUpstreamPage(tab)
+	if err != nil {
+		t.Fatalf("no upstream page after choosing alice: %v\npage: %s", err, pageText(tab))
+	}
+	checkAlice(t, v, deepLink)
+	conn, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#connection")))
+	if err != nil || conn != demoConnection {
+		t.Errorf("the upstream shows connection %q (%v), want %q", conn, err, demoConnection)
+	}
+	if !bytes.Contains(logs.Bytes(), []byte(`"idp_initiated":false`)) {
+		t.Error("no SP-initiated login in the gateway's logs")
+	}
+	after := cookieMap(tab, gwURL+"/")
+	s := after["__Host-samlgate_session"]
+	if s == nil || !s.Secure || s.Path != "/" || !s.HTTPOnly || s.Domain != "app.example.test" {
+		t.Errorf("session cookie as Chromium keeps it: %+v", s)
+	}
+	for name := range after {
+		if strings.HasPrefix(name, "__Host-samlgate_req_") {
+			t.Errorf("login-request cookie %s left after the login", name)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,12 @@ type Config struct {
 	// RequiredRoles, when set, admits only users with at least one of these
 	// roles (from the connections' role mappings).
 	RequiredRoles []string `yaml:"required_roles,omitempty" json:"required_roles,omitempty"`
+	// RequiredConnections, when set, admits only users who logged in
+	// through one of these connections (403 otherwise). Groups and roles
+	// match whichever connection asserted them: with several connections,
+	// any of their IdPs can put a user in "Admins"; list the connections
+	// trusted for this upstream here.
+	RequiredConnections []string `yaml:"required_connections,omitempty" json:"required_connections,omitempty"`
 
 	// Connections are the IdP applications, in samlconfig's format. A
 	// connection may give idp_metadata_url: the gateway fetches it at
@@ -168,6 +175,11 @@ func (c *Config) validate() error {
 
 	if len(c.Connections) == 0 {
 		return errors.New("connections: at least one connection is required")
+	}
+	for i, name := range c.RequiredConnections {
+		if !slices.ContainsFunc(c.Connections, func(conn samlconfig.Connection) bool { return conn.Name == name }) {
+			return fmt.Errorf("required_connections[%d]: %q is not the name of a connection below: nobody could log in", i, name)
+		}
 	}
 	seen := map[string]bool{}
 	for i := range c.Connections {

@@ -144,6 +144,16 @@ func TestParseConfig(t *testing.T) {
 		{name: "public url with a path", doc: yamlWith("public_url: https://app.example.com", "public_url: https://app.example.com/app"), wantErr: "origin only"},
 		{name: "bad duration", doc: yamlWith("session_lifetime: 8h", "session_lifetime: forever"), wantErr: "not a duration"},
 		{name: "empty required group", doc: yamlWith("required_groups: [Engineering]", `required_groups: [""]`), wantErr: "required_groups[0]"},
+		{
+			name: "required connection",
+			doc:  yamlWith("required_roles: [admin]", "required_roles: [admin]\nrequired_connections: [acme]"),
+			check: func(t *testing.T, c *Config) {
+				if len(c.RequiredConnections) != 1 || c.RequiredConnections[0] != "acme" {
+					t.Errorf("required_connections = %q", c.RequiredConnections)
+				}
+			},
+		},
+		{name: "unknown required connection", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\nrequired_connections: [acme, acmee]"), wantErr: `required_connections[1]: "acmee"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

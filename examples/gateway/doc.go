@@ -53,7 +53,8 @@
 // (YAML or JSON; unknown keys are errors) gives listen, metrics_listen,
 // upstream, public_url, the session keys (session_keys in base64, or
 // session_key_files), session_lifetime, default_return_to,
-// insecure_cookies, required_groups, required_roles, metadata_refresh, and
+// insecure_cookies, required_groups, required_roles, required_connections,
+// metadata_refresh, and
 // the connections in package samlconfig's format, with file names relative
 // to the configuration file. A connection may name idp_metadata_url
 // instead of certificates: the gateway fetches it at start-up (failing if
@@ -65,10 +66,11 @@
 // one are sent to the login, other clients get 401. Logged-in requests are
 // proxied (net/http/httputil.ReverseProxy, Rewrite hook) with:
 //
-//	X-Forwarded-User    the SAML NameID (JumpCloud sends the email)
-//	X-Forwarded-Email   the email attribute
-//	X-Forwarded-Groups  the groups, comma-separated
-//	X-Forwarded-Roles   the roles of the connection's role mapping, comma-separated
+//	X-Forwarded-User        the SAML NameID (JumpCloud sends the email)
+//	X-Forwarded-Email       the email attribute
+//	X-Forwarded-Groups      the groups, comma-separated
+//	X-Forwarded-Roles       the roles of the connection's role mapping, comma-separated
+//	X-Forwarded-Connection  the connection (IdP) the user logged in through
 //
 // Each item is percent-encoded where it holds '%', ',', ';', '"', a control
 // character (CR, LF...), a non-ASCII byte, or a leading or trailing space,
@@ -77,8 +79,26 @@
 // deletes every copy of these headers a client sends, whatever its case,
 // with '_' for '-' (X_Forwarded_User reaches CGI, WSGI and Rack apps as
 // HTTP_X_FORWARDED_USER) and with any suffix (X-Forwarded-User-Id), and
-// does not forward its own cookies. The upstream must accept connections
-// from the gateway only, or anyone could send these headers to it directly.
+// does not forward its own cookies (__Host-samlgate_session and
+// __Host-samlgate_req_..., or without the prefix under insecure_cookies).
+// The upstream must accept connections from the gateway only, or anyone
+// could send these headers to it directly.
+//
+// With several connections, every one of their IdPs can assert any user,
+// email and group: the admin of one tenant's IdP can create
+// ceo@other-tenant.example in "Admins". The upstream must key its accounts
+// by (X-Forwarded-Connection, X-Forwarded-User), never by the user or the
+// email alone, and read groups and roles together with the connection
+// that asserted them. required_connections (saml.RequireConnection) admits
+// only users of the listed connections; required_groups and required_roles
+// match a name whichever connection asserted it.
+//
+// The client's Host header is forwarded to the upstream as it came (with
+// X-Forwarded-Host, X-Forwarded-Proto and X-Forwarded-For set), not
+// rewritten to the upstream's host: an upstream that routes by Host or
+// builds absolute URLs from it sees whatever the client sent. Pin the
+// public host in the upstream, or have the TLS proxy in front accept only
+// the public name.
 //
 // Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
 // accepted, and the samlgate_verify_duration_seconds histogram, plus the Go

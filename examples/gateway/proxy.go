@@ -14,12 +14,24 @@ import (
 // upstream may trust them only because the gateway strips every copy a
 // client sent (see isIdentityHeader) and because the upstream accepts
 // connections from the gateway alone.
+//
+// HeaderConnection names the connection (the IdP) that vouched for the
+// user. With several connections, each IdP can assert any subject, email
+// or group: the admin of one tenant's IdP can create a user named
+// ceo@other-tenant.example in "Admins". An upstream must key its accounts
+// by (connection, user), never by the user or the email alone, and judge
+// a group only together with the connection that asserted it (or set
+// required_connections).
 const (
-	HeaderUser   = "X-Forwarded-User"
-	HeaderEmail  = "X-Forwarded-Email"
-	HeaderGroups = "X-Forwarded-Groups"
-	HeaderRoles  = "X-Forwarded-Roles"
+	HeaderUser       = "X-Forwarded-User"
+	HeaderEmail      = "X-Forwarded-Email"
+	HeaderGroups     = "X-Forwarded-Groups"
+	HeaderRoles      = "X-Forwarded-Roles"
+	HeaderConnection = "X-Forwarded-Connection"
 )
+
+// identityHeaders are the headers setIdentityHeaders sets.
+var identityHeaders = []string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles, HeaderConnection}
 
 // identityHeaderPrefixes are the normalized (lower-case, '-' separated)
 // prefixes of the headers a client must never be able to send upstream.
@@ -28,6 +40,7 @@ var identityHeaderPrefixes = []string{
 	"x-forwarded-email",
 	"x-forwarded-groups",
 	"x-forwarded-roles",
+	"x-forwarded-connection",
 }
 
 // isIdentityHeader reports whether a header named name could be read by an
@@ -125,7 +138,7 @@ func joinHeaderValues(values []string) string {
 }
 
 // setIdentityHeaders strips every incoming identity header from h and sets
-// the four headers from id. They are always set, empty when there is
+// the five headers from id. They are always set, empty when there is
 // nothing to say, so an upstream can tell "no groups" from "no gateway".
 func setIdentityHeaders(h http.Header, id *saml.Identity) {
 	stripIdentityHeaders(h)
@@ -133,6 +146,7 @@ func setIdentityHeaders(h http.Header, id *saml.Identity) {
 	h.Set(HeaderEmail, encodeHeaderValue(id.Email))
 	h.Set(HeaderGroups, joinHeaderValues(id.Groups))
 	h.Set(HeaderRoles, joinHeaderValues(id.Roles))
+	h.Set(HeaderConnection, encodeHeaderValue(id.Connection))
 }
 
 // stripCookies removes the named cookies (the gateway's session and
@@ -167,6 +181,14 @@ func stripCookies(h http.Header, isGatewayCookie func(name string) bool) {
 // newProxy returns the handler that proxies to upstream. Requests must have
 // passed RequireLogin: one without an identity in its context is refused
 // (500), never forwarded without identity headers.
+//
+// The Host header the client sent is forwarded as is (not rewritten to the
+// upstream's host), with X-Forwarded-Host and X-Forwarded-Proto set, as
+// most applications expect behind a proxy. An upstream that routes virtual
+// hosts, or builds absolute URLs (redirects, password-reset links) from
+// Host, sees whatever the client put there: the gateway answers any Host
+// that reaches its listener. Pin the public host in the upstream, or let
+// the TLS proxy in front of the gateway accept only the public name.
 func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -26,6 +27,9 @@ func TestIsIdentityHeader(t *testing.T) {
 		{"X-Forwarded-Emails", true},
 		{"X-Forwarded-Groups-Extra", true},
 		{"X-Forwarded-Rolesx", true},
+		{"X-Forwarded-Connection", true},
+		{"x_forwarded_connection", true},
+		{"X-Forwarded-Connection-Name", true},
 		{" X-Forwarded-User", true},
 		{"X-Forwarded-For", false},
 		{"X-Forwarded-Host", false},
@@ -86,9 +90,14 @@ func TestStripCookies(t *testing.T) {
 		in   []string
 		want string // "" = no Cookie header
 	}{
-		{"session only", []string{"samlgate_session=abc"}, ""},
-		{"mixed", []string{"theme=dark; samlgate_session=abc; lang=en"}, "theme=dark; lang=en"},
-		{"request cookie", []string{"samlgate_req_0123=x", "a=1"}, "a=1"},
+		{"session only", []string{"__Host-samlgate_session=abc"}, ""},
+		{"mixed", []string{"theme=dark; __Host-samlgate_session=abc; lang=en"}, "theme=dark; lang=en"},
+		{"request cookie", []string{"__Host-samlgate_req_0123=x", "a=1"}, "a=1"},
+		{"several request cookies", []string{"__Host-samlgate_req_01=x; a=1; __Host-samlgate_req_02=y"}, "a=1"},
+		{"insecure_cookies session", []string{"samlgate_session=abc; a=1"}, "a=1"},
+		{"insecure_cookies request cookie", []string{"samlgate_req_0123=x", "a=1"}, "a=1"},
+		{"other case and prefix", []string{"__host-SAMLGATE_session=abc; __Secure-samlgate_session=d; a=1"}, "a=1"},
+		{"upstream's own __Host- cookie", []string{"__Host-app=1; samlgate_session=x"}, "__Host-app=1"},
 		{"none of ours", []string{"a=1; b=2"}, "a=1; b=2"},
 	}
 	for _, tt := range tests {
@@ -121,6 +130,7 @@ func TestProxyIdentityHeaders(t *testing.T) {
 		{"upper case", http.Header{"X-FORWARDED-EMAIL": {"root@example.com"}}},
 		{"underscores", http.Header{"X_Forwarded_User": {"root@example.com"}, "X_FORWARDED_GROUPS": {"Admins"}}},
 		{"prefixed names", http.Header{"X-Forwarded-User-Id": {"0"}, "X-Forwarded-Emails": {"root@example.com"}, "X-Forwarded-Roles-All": {"admin"}}},
+		{"connection", http.Header{"X-Forwarded-Connection": {"other-tenant"}, "X_Forwarded_Connection": {"other-tenant"}}},
 		{"repeated header", http.Header{"X-Forwarded-Groups": {"Admins", "Root"}}},
 	}
 	for _, tt := range tests {
@@ -135,7 +145,7 @@ func TestProxyIdentityHeaders(t *testing.T) {
 			}
 			got := e.lastReceived().Header
 			for name, vals := range got {
-				if isIdentityHeader(name) && !slices.Contains([]string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles}, name) {
+				if isIdentityHeader(name) && !slices.Contains(identityHeaders, name) {
 					t.Errorf("forged header %s: %q reached the upstream", name, vals)
 				}
 			}
@@ -144,6 +154,9 @@ func TestProxyIdentityHeaders(t *testing.T) {
 				HeaderEmail:  "alice@example.com",
 				HeaderGroups: "Engineering,Admins,cn=R&D%2Cou=groups,evil%0AX-Forwarded-User: root",
 				HeaderRoles:  "admin",
+				// The connection that vouched for alice: upstreams key
+				// accounts by (connection, user).
+				HeaderConnection: "test",
 			}
 			for name, w := range want {
 				if vals := got.Values(name); len(vals) != 1 || vals[0] != w {
@@ -153,8 +166,8 @@ func TestProxyIdentityHeaders(t *testing.T) {
 			// What an upstream decodes.
 			id := readIdentityHeaders(e.lastReceived())
 			wantGroups := []string{"Engineering", "Admins", "cn=R&D,ou=groups", "evil\nX-Forwarded-User: root"}
-			if !slices.Equal(id.Groups, wantGroups) || id.User != "alice@example.com" {
-				t.Errorf("upstream decoded user %q groups %q", id.User, id.Groups)
+			if !slices.Equal(id.Groups, wantGroups) || id.User != "alice@example.com" || id.Connection != "test" {
+				t.Errorf("upstream decoded user %q groups %q connection %q", id.User, id.Groups, id.Connection)
 			}
 			// The gateway's cookies stay at the gateway.
 			if c := got.Get("Cookie"); strings.Contains(c, "samlgate") {
@@ -189,7 +202,7 @@ func TestProxyAnonymous(t *testing.T) {
 		t.Fatalf("the upstream received %d anonymous requests", n)
 	}
 	// A forged cookie is no session either.
-	rec := e.get("/private", []*http.Cookie{{Name: cookieName, Value: "forged"}}, nil)
+	rec := e.get("/private", []*http.Cookie{{Name: saml.DefaultCookieName, Value: "forged"}}, nil)
 	if rec.Code == http.StatusOK || e.receivedCount() != 0 {
 		t.Fatalf("a forged session cookie reached the upstream: %d", rec.Code)
 	}
@@ -225,6 +238,68 @@ func TestRequiredGroupsAndRoles(t *testing.T) {
 			}
 			if reached := e.receivedCount() > 0; reached != (tt.wantCode == http.StatusOK) {
 				t.Fatalf("upstream reached = %v", reached)
+			}
+		})
+	}
+}
+
+// TestConnectionsAcrossTenants: two connections, each an IdP of its own
+// tenant, both mapping their "Admins" group to the admin role. Any IdP can
+// assert any user and group, so the upstream is told which connection
+// vouched for the user (X-Forwarded-Connection), and required_connections
+// keeps the other tenant's users out.
+func TestConnectionsAcrossTenants(t *testing.T) {
+	const otherACS = testPublicURL + "/login/callback?connection=other"
+	addOther := func(c *Config) {
+		other := c.Connections[0]
+		other.Name = "other"
+		other.SPEntityID = "urn:samlgate:other"
+		c.Connections = append(c.Connections, other)
+	}
+	tests := []struct {
+		name     string
+		required []string // required_connections
+		acs      string   // the connection the user logs in through
+		audience string
+		wantCode int
+		wantConn string // X-Forwarded-Connection the upstream receives
+	}{
+		{"no requirement, test", nil, testACS, testSPEntity, http.StatusOK, "test"},
+		{"no requirement, other (told apart by the header)", nil, otherACS, "urn:samlgate:other", http.StatusOK, "other"},
+		{"required test, test", []string{"test"}, testACS, testSPEntity, http.StatusOK, "test"},
+		{"required test, other tenant's admin", []string{"test"}, otherACS, "urn:samlgate:other", http.StatusForbidden, ""},
+		{"required both, other", []string{"test", "other"}, otherACS, "urn:samlgate:other", http.StatusOK, "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t, func(c *Config) {
+				addOther(c)
+				c.RequiredRoles = []string{"admin"}
+				c.RequiredConnections = tt.required
+			})
+			// The same subject and email at both IdPs: only the
+			// connection tells the accounts apart.
+			form := e.response(t, samltest.Response{
+				Audience: tt.audience, Destination: tt.acs,
+				NameID: "ceo@example.com", Email: "ceo@example.com", Groups: []string{"Admins"},
+			})
+			res := samltest.PostForm(e.handler, tt.acs, form, "")
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("login: %d", res.StatusCode)
+			}
+			rec := e.get("/whoami.json", res.Cookies(), http.Header{"X-Forwarded-Connection": {"test"}})
+			if rec.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.wantCode, rec.Body)
+			}
+			if tt.wantCode != http.StatusOK {
+				if e.receivedCount() != 0 {
+					t.Fatal("the upstream was reached")
+				}
+				return
+			}
+			got := e.lastReceived().Header
+			if vals := got.Values(HeaderConnection); len(vals) != 1 || vals[0] != tt.wantConn {
+				t.Errorf("%s = %q, want [%q]", HeaderConnection, vals, tt.wantConn)
 			}
 		})
 	}

@@ -228,11 +228,12 @@ func idpInitiated(ctx context.Context, wc *webClient, d *demo, user string) (*pa
 // gateway, in several spellings.
 func forgedHeaders() http.Header {
 	return http.Header{
-		"X-Forwarded-User":    {"mallory@evil.example"},
-		"x-forwarded-email":   {"mallory@evil.example"},
-		"X_Forwarded_Groups":  {"Admins"},
-		"X-Forwarded-Roles":   {"admin"},
-		"X-Forwarded-User-Id": {"mallory"},
+		"X-Forwarded-User":       {"mallory@evil.example"},
+		"x-forwarded-email":      {"mallory@evil.example"},
+		"X_Forwarded_Groups":     {"Admins"},
+		"X-Forwarded-Roles":      {"admin"},
+		"X-Forwarded-User-Id":    {"mallory"},
+		"X-Forwarded-Connection": {"mallory-tenant"},
 	}
 }
 
@@ -276,9 +277,12 @@ func expectIdentity(got *receivedIdentity, u demoUser, roles []string) error {
 	if !slices.Equal(got.Roles, roles) {
 		return fmt.Errorf("upstream received roles %q, want %q", got.Roles, roles)
 	}
+	if got.Connection != demoConnection {
+		return fmt.Errorf("upstream received connection %q, want %q", got.Connection, demoConnection)
+	}
 	for name, vals := range got.ForwardedHeaders {
 		for _, v := range vals {
-			if strings.Contains(v, "mallory") || (isIdentityHeader(name) && !slices.Contains([]string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles}, name)) {
+			if strings.Contains(v, "mallory") || (isIdentityHeader(name) && !slices.Contains(identityHeaders, name)) {
 				return fmt.Errorf("a forged header reached the upstream: %s: %s", name, v)
 			}
 		}

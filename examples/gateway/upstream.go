@@ -16,6 +16,9 @@ type receivedIdentity struct {
 	Email  string   `json:"email"`
 	Groups []string `json:"groups"`
 	Roles  []string `json:"roles"`
+	// Connection is the connection (IdP) that vouched for the user: key
+	// accounts by (Connection, User).
+	Connection string `json:"connection"`
 	// Path is the request path the upstream saw (with the query).
 	Path string `json:"path"`
 	// ForwardedHeaders are every X-Forwarded-* header received, raw, so
@@ -31,6 +34,7 @@ func readIdentityHeaders(r *http.Request) receivedIdentity {
 		Email:            decodeItem(r.Header.Get(HeaderEmail)),
 		Groups:           splitHeaderList(r.Header.Get(HeaderGroups)),
 		Roles:            splitHeaderList(r.Header.Get(HeaderRoles)),
+		Connection:       decodeItem(r.Header.Get(HeaderConnection)),
 		Path:             r.URL.RequestURI(),
 		ForwardedHeaders: map[string][]string{},
 	}
@@ -75,6 +79,7 @@ headers the samlgate gateway added in front of it.</p>
 <tr><th>Email</th><td id="email">{{.Email}}</td></tr>
 <tr><th>Groups</th><td id="groups">{{range $i, $g := .Groups}}{{if $i}}, {{end}}{{$g}}{{end}}</td></tr>
 <tr><th>Roles</th><td id="roles">{{range $i, $r := .Roles}}{{if $i}}, {{end}}{{$r}}{{end}}</td></tr>
+<tr><th>Connection (IdP)</th><td id="connection">{{.Connection}}</td></tr>
 <tr><th>Path</th><td id="path">{{.Path}}</td></tr>
 </table>
 <h2>X-Forwarded-* headers received</h2>
