@@ -129,3 +129,19 @@ func TestAllowedEmailDomains(t *testing.T) {
 		}
 	}
 }
+
+// JumpCloud's IDs are 40 upper-case alphanumerics; whether one can start
+// with a digit is unknown (xs:ID forbids it), so such a response must
+// still verify rather than fail a share of real logins.
+func TestDigitLeadingIDs(t *testing.T) {
+	r := standard()
+	r.AssertionID = "1QCW5ZYPIJUA5HQCFIIJQFKUTA7B4QPKZU5T1ZEE"
+	r.ResponseID = "2QRGC12D4KDUUFHSRZXZ27C8ZT1WHAMF1JBQCISX"
+	for _, sign := range []samltest.Sign{samltest.SignAssertion, samltest.SignResponse, samltest.SignBoth} {
+		r.Sign = sign
+		id := mustVerify(t, newConn(t, baseConfig(t)), mint(t, newIdP(t, "idp"), r))
+		if id.AssertionID != r.AssertionID {
+			t.Errorf("%v: AssertionID = %q", sign, id.AssertionID)
+		}
+	}
+}
