@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -89,7 +90,7 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 	}
 
 	now := c.now()
-	v := &sigVerifier{conn: c}
+	v := &sigVerifier{conn: c, prefer: m.named}
 	sp := c.sp // a copy: the clock and verifier are per call
 	// crewjam's time checks use package-wide skew settings. To give each
 	// connection its own skew without touching those globals, crewjam
@@ -130,9 +131,10 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 // the offending values in errors. Nothing here reaches the Identity.
 type message struct {
 	responseSigned, assertionSigned bool
-	// keyInfoPinned: the message names a configured certificate, so a
-	// signature that fails was altered, not made with another key.
-	keyInfoPinned                   bool
+	// named are the pinned certificates the signatures' KeyInfo name. When
+	// there are any, a signature that fails was altered, not made with
+	// another key.
+	named                           []*pinnedCert
 	issueInstant                    time.Time
 	destination, inResponseTo       string
 	responseIssuer, assertionIssuer string
@@ -272,15 +274,18 @@ func (c *Connection) checkSignatureElement(sig *etree.Element, m *message) *Erro
 		if err != nil {
 			return newError(CodeMalformed, "the certificate in the signature's KeyInfo is not base64").withCause(err)
 		}
+		// Comparing DER avoids parsing the certificate on every login; only
+		// a certificate that is not pinned is parsed, to report it.
+		if pc := c.pinnedDER(der); pc != nil {
+			m.named = append(m.named, pc)
+			continue
+		}
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
 			return newError(CodeMalformed, "the certificate in the signature's KeyInfo cannot be parsed").withCause(err)
 		}
-		if c.pinned(cert) == nil {
-			e := newError(CodeUntrustedCertificate, "the response is signed with a certificate this connection does not trust")
-			return e.mismatch(c.fingerprints(), Fingerprint(cert))
-		}
-		m.keyInfoPinned = true
+		e := newError(CodeUntrustedCertificate, "the response is signed with a certificate this connection does not trust")
+		return e.mismatch(c.fingerprints(), Fingerprint(cert))
 	}
 	return nil
 }
@@ -329,9 +334,9 @@ func signedWhat(m *message) string {
 	return "none"
 }
 
-func (c *Connection) pinned(cert *x509.Certificate) *pinnedCert {
+func (c *Connection) pinnedDER(der []byte) *pinnedCert {
 	for i := range c.certs {
-		if c.certs[i].cert.Equal(cert) {
+		if bytes.Equal(c.certs[i].cert.Raw, der) {
 			return &c.certs[i]
 		}
 	}
@@ -355,7 +360,10 @@ func (c *Connection) fingerprints() string {
 // element is covered by the digest, so this weakens nothing.
 type sigVerifier struct {
 	conn *Connection
-	used []*pinnedCert
+	// prefer are the pinned certificates the message's KeyInfo named
+	// (found by inspect): tried first, only to save work during a rotation.
+	prefer []*pinnedCert
+	used   []*pinnedCert
 }
 
 func (v *sigVerifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
@@ -374,7 +382,6 @@ func (v *sigVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.
 	if sig == nil {
 		return nil, errors.New("no Signature element")
 	}
-	var keyInfoCert *x509.Certificate
 	for _, ch := range sig.ChildElements() {
 		switch ch.Tag {
 		case "SignatureValue":
@@ -382,15 +389,9 @@ func (v *sigVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.
 				ch.SetText(stripSpace(t))
 			}
 		case "KeyInfo":
-			if xc := ch.FindElement("./X509Data/X509Certificate"); xc != nil {
-				if der, err := base64.StdEncoding.DecodeString(stripSpace(xc.Text())); err == nil {
-					keyInfoCert, _ = x509.ParseCertificate(der)
-				}
-			}
 			sig.RemoveChild(ch)
 		}
 	}
-	certs := v.conn.certs
 	var lastErr error
 	try := func(pc *pinnedCert) *etree.Element {
 		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{pc.unbounded}})
@@ -404,21 +405,18 @@ func (v *sigVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.
 		v.used = append(v.used, pc)
 		return signed
 	}
-	// The certificate the message names is tried first only to save work
-	// during a rotation; every candidate is a pinned one.
-	if keyInfoCert != nil {
-		if pc := v.conn.pinned(keyInfoCert); pc != nil {
+	// Every candidate is a pinned certificate; those the message names go
+	// first.
+	for _, pc := range v.prefer {
+		if signed := try(pc); signed != nil {
+			return signed, nil
+		}
+	}
+	for i := range v.conn.certs {
+		if pc := &v.conn.certs[i]; !slices.Contains(v.prefer, pc) {
 			if signed := try(pc); signed != nil {
 				return signed, nil
 			}
-		}
-	}
-	for i := range certs {
-		if keyInfoCert != nil && certs[i].cert.Equal(keyInfoCert) {
-			continue
-		}
-		if signed := try(&certs[i]); signed != nil {
-			return signed, nil
 		}
 	}
 	return nil, lastErr
@@ -456,7 +454,7 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions) *Error {
 		e = newError(CodeUntrustedCertificate, "the response is not signed by a trusted certificate").mismatch(c.fingerprints(), "")
 	case errors.Is(err, crewjam.ErrInvalidSignature):
 		e = newError(CodeSignatureInvalid, "the signature does not verify against the configured IdP certificate (the message was altered, or signed by another key)")
-		if m.keyInfoPinned {
+		if len(m.named) > 0 {
 			e.Message = "the signature does not verify although the response names a configured certificate: the response was altered after the IdP signed it"
 			e.Hint = "Capture the response again, unmodified (a proxy or tool that rewrites the POST body breaks the signature). If fresh responses fail too, the IdP signs something other than what it sends: contact its support."
 		}
