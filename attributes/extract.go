@@ -3,6 +3,7 @@ package attributes
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,17 @@ const (
 // the zero Mapping losing its defaults.
 type Mapping struct {
 	Email, GivenName, FamilyName, DisplayName, EmailVerified []string
+}
+
+// Clone returns a deep copy of m; nil and empty slices stay as they are.
+func (m Mapping) Clone() Mapping {
+	return Mapping{
+		Email:         slices.Clone(m.Email),
+		GivenName:     slices.Clone(m.GivenName),
+		FamilyName:    slices.Clone(m.FamilyName),
+		DisplayName:   slices.Clone(m.DisplayName),
+		EmailVerified: slices.Clone(m.EmailVerified),
+	}
 }
 
 // Default attribute names, covering what JumpCloud, Okta, Google, Entra ID

@@ -3,6 +3,7 @@ package groups
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -65,13 +66,26 @@ type Result struct {
 	AttributeNames []string
 }
 
-// ErrOverage is returned when Entra ID sent a link to the groups
-// ([EntraOverageClaim]) instead of the groups themselves.
-var ErrOverage = errors.New("groups: Entra ID omitted the groups claim because the user is in too many groups " +
-	"(group overage); configure the application to emit only groups assigned to it")
+// Code is why Resolve refused an assertion. Like saml.Code it is an error
+// and a constant, so no caller can change what errors.Is matches; its
+// values are the names of saml's codes for the same refusals, which is how
+// package saml maps them.
+type Code string
 
-// ErrNotAllowed is matched by errors.Is for every [*NotAllowedError].
-var ErrNotAllowed = errors.New("groups: user is not in an allowed group")
+// Error returns the code itself.
+func (c Code) Error() string { return string(c) }
+
+const (
+	// ErrOverage is matched when Entra ID sent a link to the groups
+	// ([EntraOverageClaim]) instead of the groups themselves.
+	ErrOverage Code = "groups_overage"
+	// ErrNotAllowed is matched by errors.Is for every [*NotAllowedError].
+	ErrNotAllowed Code = "group_not_allowed"
+)
+
+// errOverage is what Resolve returns for an overage claim.
+var errOverage = fmt.Errorf("groups: Entra ID omitted the groups claim because the user is in too many groups "+
+	"(group overage); configure the application to emit only groups assigned to it: %w", ErrOverage)
 
 // NotAllowedError is returned when Config.AllowedGroups is set and the user
 // is in none of those groups. It never holds group values, which are not
@@ -89,16 +103,25 @@ type NotAllowedError struct {
 
 func (e *NotAllowedError) Error() string {
 	if e.AttributeFound {
-		return ErrNotAllowed.Error()
+		return "groups: user is not in an allowed group"
 	}
-	return fmt.Sprintf("%s: the assertion has no group attribute (looked for %s; present: %s); "+
+	return fmt.Sprintf("groups: user is not in an allowed group: the assertion has no group attribute (looked for %s; present: %s); "+
 		"configure the IdP to include group attributes",
-		ErrNotAllowed, quoteList(e.LookedFor), quoteList(e.Present))
+		quoteList(e.LookedFor), quoteList(e.Present))
 }
 
 // Is makes errors.Is(err, ErrNotAllowed) true.
 func (e *NotAllowedError) Is(target error) bool {
-	return target == ErrNotAllowed
+	return target == error(ErrNotAllowed)
+}
+
+// Clone returns a deep copy of c.
+func (c Config) Clone() Config {
+	c.AttributeNames = slices.Clone(c.AttributeNames)
+	c.AllowedGroups = slices.Clone(c.AllowedGroups)
+	c.Filter = slices.Clone(c.Filter)
+	c.Roles = slices.Clone(c.Roles)
+	return c
 }
 
 // quoteList formats names with %q, since attribute names come from the IdP

@@ -47,7 +47,7 @@ func (r *Resolver) Resolve(s attributes.Set) (Result, error) {
 	groups := r.collect(attrs)
 
 	if len(groups) == 0 && len(s.Lookup(EntraOverageClaim)) > 0 {
-		return res, ErrOverage
+		return res, errOverage
 	}
 
 	if !r.allowed.empty() && !r.anyAllowed(groups) {

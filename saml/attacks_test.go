@@ -736,7 +736,10 @@ func attacks() []attack {
 	return rows
 }
 
-// TestAttacks runs every attack class of peers-and-attacks.md. A refused
+// TestAttacks runs every attack row above: signature wrapping in its eight
+// layouts, comment and whitespace injection, XML tricks, algorithm and key
+// confusion, and the protocol-field mismatches SAML verifiers have been
+// fooled by. A refused
 // row must give its exact code and no identity; an accepted row (controls,
 // comment injection) must give an identity the IdP actually signed.
 func TestAttacks(t *testing.T) {

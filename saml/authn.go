@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
@@ -10,14 +11,24 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
-// LoginRequest is an SP-initiated login: an AuthnRequest for the IdP, ready
-// to send with one of the two browser bindings. Exactly one of RedirectURL
-// and PostForm is set.
+// LoginRequest is an SP-initiated login request (an unsigned
+// AuthnRequest), built by NewLoginRequest. Its ID is known before anything
+// is sent, so that the caller can bind it to the browser and seal it into
+// the RelayState first; Encode then produces what the browser is sent.
 type LoginRequest struct {
 	// ID is the AuthnRequest ID. The response answers it in InResponseTo:
-	// keep it (bound to this browser) and pass it to Verify with
+	// keep it, bound to this browser, and pass it to Verify with
 	// WithRequestIDs.
 	ID string
+
+	conn *Connection
+	sp   *crewjam.ServiceProvider
+	req  *crewjam.AuthnRequest
+}
+
+// LoginMessage is a LoginRequest encoded for one of the two browser
+// bindings. Exactly one of RedirectURL and PostForm is set.
+type LoginMessage struct {
 	// RedirectURL is set for the HTTP-Redirect binding, used when the IdP
 	// declares it (ConnectionConfig.IdPSSORedirect): redirect the browser
 	// there.
@@ -34,28 +45,25 @@ type LoginRequest struct {
 // NewLoginRequest starts an SP-initiated login: it builds an unsigned
 // AuthnRequest (JumpCloud publishes WantAuthnRequestsSigned="false") for
 // the connection's IdP URL, asking for the response with the HTTP-POST
-// binding at the connection's ACS URL. relayState is returned by the IdP
-// unchanged with the response; the SAML bindings limit it to 80 bytes,
-// though JumpCloud, Okta and Entra ID accept more.
+// binding at the connection's ACS URL.
 //
 // The caller must remember the returned ID for this browser and pass it to
-// Verify, or the response will be refused as in_response_to_mismatch.
-// Gateway does this for you.
-func (c *Connection) NewLoginRequest(relayState string) (*LoginRequest, error) {
-	sp, req, err := c.authnRequest()
-	if err != nil {
-		return nil, err
-	}
-	return c.encodeLoginRequest(sp, req, relayState)
-}
-
-// authnRequest builds the AuthnRequest on a copy of the template
-// ServiceProvider, whose clock is the connection's.
-func (c *Connection) authnRequest() (*crewjam.ServiceProvider, *crewjam.AuthnRequest, error) {
+// Verify, or the response will be refused as in_response_to_mismatch; and
+// it must tie the ID to the browser that started the login (a cookie), or
+// an attacker can make a victim's browser finish the attacker's login
+// (login CSRF). The gateway package does both.
+func (c *Connection) NewLoginRequest(ctx context.Context) (*LoginRequest, error) {
 	if c.cfg.IdPSSOURL == "" {
-		return nil, nil, configError("IdPSSOURL is empty, so SP-initiated logins cannot start: set it to the \"IdP URL\" of the JumpCloud SSO app, or use IdPMetadataXML")
+		e := configError("IdPSSOURL is empty, so SP-initiated logins cannot start: set it to the \"IdP URL\" of the JumpCloud SSO app, or use IdPMetadataXML")
+		e.Connection = c.cfg.Name
+		return nil, e
 	}
-	sp := c.sp // a copy: the clock is per call
+	ps, perr := c.pinsFor(ctx)
+	if perr != nil {
+		perr.Connection = c.cfg.Name
+		return nil, perr
+	}
+	sp := ps.sp // a copy: the clock is per call
 	sp.Clock = dsig.NewFakeClockAt(c.now())
 	binding := crewjam.HTTPPostBinding
 	if c.cfg.IdPSSORedirect {
@@ -63,24 +71,26 @@ func (c *Connection) authnRequest() (*crewjam.ServiceProvider, *crewjam.AuthnReq
 	}
 	req, err := sp.MakeAuthenticationRequest(c.cfg.IdPSSOURL, binding, crewjam.HTTPPostBinding)
 	if err != nil {
-		return nil, nil, fmt.Errorf("samlgate: connection %s: building the AuthnRequest: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("samlgate: connection %s: building the AuthnRequest: %w", c.cfg.Name, err)
 	}
-	return &sp, req, nil
+	return &LoginRequest{ID: req.ID, conn: c, sp: &sp, req: req}, nil
 }
 
-func (c *Connection) encodeLoginRequest(sp *crewjam.ServiceProvider, req *crewjam.AuthnRequest, relayState string) (*LoginRequest, error) {
-	lr := &LoginRequest{ID: req.ID}
-	if c.cfg.IdPSSORedirect {
-		u, err := req.Redirect(relayState, sp)
+// Encode returns the request for the browser, with relayState, which the
+// IdP returns unchanged with the response. The SAML bindings limit
+// RelayState to 80 bytes (§3.4.3, §3.5.3); JumpCloud, Okta and Entra ID
+// accept more.
+func (lr *LoginRequest) Encode(relayState string) (*LoginMessage, error) {
+	if lr.conn.cfg.IdPSSORedirect {
+		u, err := lr.req.Redirect(relayState, lr.sp)
 		if err != nil {
-			return nil, fmt.Errorf("samlgate: connection %s: encoding the AuthnRequest: %w", c.cfg.Name, err)
+			return nil, fmt.Errorf("samlgate: connection %s: encoding the AuthnRequest: %w", lr.conn.cfg.Name, err)
 		}
-		lr.RedirectURL = u.String()
-		return lr, nil
+		return &LoginMessage{RedirectURL: u.String()}, nil
 	}
-	lr.ScriptNonce = randomHex(16)
-	lr.PostForm = req.PostWithNonce(relayState, lr.ScriptNonce)
-	return lr, nil
+	msg := &LoginMessage{ScriptNonce: randomHex(16)}
+	msg.PostForm = lr.req.PostWithNonce(relayState, msg.ScriptNonce)
+	return msg, nil
 }
 
 // Metadata returns this connection's SP metadata, for the "Upload SP
@@ -91,7 +101,7 @@ func (c *Connection) encodeLoginRequest(sp *crewjam.ServiceProvider, req *crewja
 // certificate: samlgate neither signs requests nor accepts encrypted
 // assertions.
 func (c *Connection) Metadata() ([]byte, error) {
-	sp := c.sp
+	sp := c.serviceProvider(nil)
 	sp.Clock = dsig.NewFakeClockAt(c.now())
 	sp.MetadataOmitValidUntil = true
 	out, err := xml.MarshalIndent(sp.Metadata(), "", "  ")

@@ -7,44 +7,54 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/samlgate/samlgate/saml"
-	"github.com/samlgate/samlgate/saml/samltest"
 )
 
+// formInput reads the inputs of an auto-submitting SAML form.
+var formInput = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)"`)
+
 func TestNewLoginRequest(t *testing.T) {
-	clk := &gwClock{t: gwPinned}
-	idp := gwIdP(t, "idp", clk)
+	ctx := context.Background()
+	idp := newIdP(t, "idp")
 	for _, redirect := range []bool{false, true} {
-		conn := gwConn(t, "acme", idp, clk, func(c *saml.ConnectionConfig) { c.IdPSSORedirect = redirect })
-		lr, err := conn.NewLoginRequest("state-123")
+		cfg := baseConfig(t)
+		cfg.IdPSSORedirect = redirect
+		conn := newConn(t, cfg)
+		lr, err := conn.NewLoginRequest(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(lr.ID, "id-") {
 			t.Errorf("ID %q", lr.ID)
 		}
+		// The ID is known before the RelayState is chosen: seal it in.
+		msg, err := lr.Encode("state-" + lr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var req *http.Request
 		if redirect {
-			if lr.RedirectURL == "" || lr.PostForm != nil {
-				t.Fatalf("redirect binding: %+v", lr)
+			if msg.RedirectURL == "" || msg.PostForm != nil {
+				t.Fatalf("redirect binding: %+v", msg)
 			}
-			if !strings.HasPrefix(lr.RedirectURL, idp.SSOURL+"?SAMLRequest=") {
-				t.Errorf("RedirectURL %q", lr.RedirectURL)
+			if !strings.HasPrefix(msg.RedirectURL, idp.SSOURL+"?SAMLRequest=") {
+				t.Errorf("RedirectURL %q", msg.RedirectURL)
 			}
-			req = httptest.NewRequest(http.MethodGet, lr.RedirectURL, nil)
+			req = httptest.NewRequest(http.MethodGet, msg.RedirectURL, nil)
 		} else {
-			if lr.RedirectURL != "" || lr.PostForm == nil || lr.ScriptNonce == "" {
-				t.Fatalf("POST binding: %+v", lr)
+			if msg.RedirectURL != "" || msg.PostForm == nil || msg.ScriptNonce == "" {
+				t.Fatalf("POST binding: %+v", msg)
 			}
-			page := string(lr.PostForm)
-			if !strings.Contains(page, `action="`+idp.SSOURL+`"`) || !strings.Contains(page, `nonce="`+lr.ScriptNonce+`"`) {
+			page := string(msg.PostForm)
+			if !strings.Contains(page, `action="`+idp.SSOURL+`"`) || !strings.Contains(page, `nonce="`+msg.ScriptNonce+`"`) {
 				t.Errorf("form:\n%s", page)
 			}
 			form := url.Values{}
-			for _, in := range gwFormInput.FindAllStringSubmatch(page, -1) {
+			for _, in := range formInput.FindAllStringSubmatch(page, -1) {
 				form.Set(in[1], strings.ReplaceAll(in[2], "&#43;", "+"))
 			}
 			req = httptest.NewRequest(http.MethodPost, idp.SSOURL, strings.NewReader(form.Encode()))
@@ -54,35 +64,28 @@ func TestNewLoginRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id != lr.ID || acs != gwACS("acme") || relay != "state-123" {
+		if id != lr.ID || acs != acsURL || relay != "state-"+lr.ID {
 			t.Errorf("the IdP read ID %q ACS %q RelayState %q", id, acs, relay)
 		}
 
 		// The response to it verifies with its ID.
-		form, err := idp.FormValue(samltest.Response{Audience: "urn:samlgate:acme", Destination: gwACS("acme"), Email: gwEmail, EmailVerified: "true", InResponseTo: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.Verify(context.Background(), form, saml.WithRequestIDs(lr.ID)); err != nil {
+		r := standard()
+		r.InResponseTo = lr.ID
+		if _, err := conn.Verify(ctx, mint(t, idp, r), saml.WithRequestIDs(lr.ID)); err != nil {
 			t.Errorf("response to the request: %v", err)
 		}
 	}
 
 	// No IdP URL: SP-initiated logins cannot start.
-	conn := gwConn(t, "acme", idp, clk, func(c *saml.ConnectionConfig) { c.IdPSSOURL = "" })
-	if _, err := conn.NewLoginRequest(""); !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "IdPSSOURL") {
+	cfg := baseConfig(t)
+	cfg.IdPSSOURL = ""
+	if _, err := newConn(t, cfg).NewLoginRequest(ctx); !errors.Is(err, saml.CodeConfigInvalid) || !strings.Contains(err.Error(), "IdPSSOURL") {
 		t.Errorf("without IdPSSOURL: %v", err)
-	}
-	e := newGwEnv(t, gwOptions{clk: clk, idp: idp, conns: []*saml.Connection{conn}})
-	res := e.browser().get(gwHost+"/login", gwBrowserAccept)
-	if page := gwBody(t, res); res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "config_invalid") {
-		t.Errorf("GET /login without IdPSSOURL: %d\n%s", res.StatusCode, page)
 	}
 }
 
 func TestConnectionMetadata(t *testing.T) {
-	clk := &gwClock{t: gwPinned}
-	conn := gwConn(t, "acme", gwIdP(t, "idp", clk), clk, nil)
+	conn := newConn(t, baseConfig(t))
 	md, err := conn.Metadata()
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +107,7 @@ func TestConnectionMetadata(t *testing.T) {
 	}
 	if ed.EntityID != "urn:samlgate:acme" || ed.SP.AuthnRequestsSigned != "false" || ed.SP.WantAssertionsSigned != "true" ||
 		len(ed.SP.KeyDescriptors) != 0 || len(ed.SP.ACS) != 1 ||
-		ed.SP.ACS[0].Location != gwACS("acme") || ed.SP.ACS[0].Binding != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
+		ed.SP.ACS[0].Location != acsURL || ed.SP.ACS[0].Binding != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
 		t.Errorf("metadata %+v\n%s", ed, md)
 	}
 }

@@ -1,22 +1,15 @@
 package saml
 
 import (
-	"bytes"
-	"crypto/ecdsa"
-	"crypto/rsa"
-	"crypto/sha256"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/pem"
-	"fmt"
-	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	crewjam "github.com/crewjam/saml"
-	"github.com/crewjam/saml/samlsp"
 
 	"github.com/samlgate/samlgate/attributes"
 	"github.com/samlgate/samlgate/groups"
@@ -27,12 +20,6 @@ const (
 	DefaultClockSkew        = 3 * time.Minute
 	DefaultMaxIssueDelay    = 90 * time.Second
 	DefaultMaxResponseBytes = 1 << 20
-	// certificateWarnWindow is how long before expiry NewConnection warns,
-	// long enough for an admin to schedule JumpCloud's hard cut-over.
-	certificateWarnWindow = 30 * 24 * time.Hour
-	// minRSABits follows NIST SP 800-131A: RSA under 2048 bits is disallowed
-	// for signatures.
-	minRSABits = 2048
 )
 
 // SignaturePolicy says which elements of a response must carry a valid
@@ -98,6 +85,14 @@ type ConnectionConfig struct {
 	// entity ID, SSO URL and every signing certificate from the IdP
 	// metadata (JumpCloud's "Export Metadata").
 	IdPMetadataXML []byte
+	// Certificates, instead of IdPCertificatesPEM or the certificates of
+	// IdPMetadataXML, is a source Verify asks for the trusted certificates
+	// on every call: a MetadataFetcher, so that a certificate rotation at
+	// the IdP reaches the connection without rebuilding it. With
+	// IdPMetadataXML set too (the fetcher's first copy, Metadata()), the
+	// entity ID and SSO URL come from that copy and stay fixed: a change of
+	// IdP entity ID is the operator's deliberate act, never a refresh's.
+	Certificates CertificateSource
 
 	// Signature is the signature policy; default SignatureEither.
 	Signature SignaturePolicy
@@ -109,8 +104,9 @@ type ConnectionConfig struct {
 	// certificate outside its validity period. Trust is by pinning, so the
 	// key still has to match; use it only while a rotation is planned.
 	AllowExpiredCertificate bool
-	// AllowIdPInitiated is forced on unless DisableIdPInitiated is set:
-	// JumpCloud's portal tiles send responses without InResponseTo.
+	// DisableIdPInitiated refuses responses that answer no login request
+	// of ours (no InResponseTo). IdP-initiated logins are accepted by
+	// default: JumpCloud's portal tiles send them.
 	DisableIdPInitiated bool
 
 	// ClockSkew is the tolerance applied to every time check; default 3
@@ -142,58 +138,44 @@ type ConnectionConfig struct {
 	// MaxResponseBytes caps the encoded SAMLResponse, checked before any
 	// decoding; default 1 MiB.
 	MaxResponseBytes int
-	// Logger receives warnings (certificates about to expire) and Debug
-	// details of refused responses; nil means slog.Default().
-	Logger *slog.Logger
 }
 
 // Connection verifies responses for one IdP application. It is safe for
-// concurrent use, and immutable once built.
+// concurrent use, and immutable once built: only its certificate source
+// may change what it trusts. It never logs; every refusal is an *Error
+// returned to the caller.
 type Connection struct {
-	cfg     ConnectionConfig
-	acsURL  url.URL
-	sp      crewjam.ServiceProvider // template, copied per Verify
-	certs   []pinnedCert
+	cfg    ConnectionConfig
+	acsURL url.URL
+	source CertificateSource
+	pins   pinned
+	// mapping and the rest are derived from cfg once.
 	mapping attributes.Mapping
 	// emailDomains is AllowedEmailDomains, lower-cased.
 	emailDomains []string
 	groups       *groups.Resolver
 	replay       ReplayCache
 	now          func() time.Time
-	logger       *slog.Logger
 	skew         time.Duration
 	maxDelay     time.Duration
 	maxBytes     int
 }
 
-type pinnedCert struct {
-	cert *x509.Certificate
-	// unbounded is cert with its validity period removed: Verify checks the
-	// validity against its own clock, so goxmldsig must not.
-	unbounded   *x509.Certificate
-	fingerprint string
-}
-
 // NewConnection validates cfg once and returns a Connection. Errors have
 // Code config_invalid, or certificate_expired for an expired certificate.
 func NewConnection(cfg ConnectionConfig) (*Connection, error) {
-	c := &Connection{cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	c := &Connection{cfg: cfg, now: cfg.Now}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
 	if err := c.init(); err != nil {
-		if e, ok := asError(err); ok {
-			e.Connection = cfg.Name
-		}
+		err.Connection = cfg.Name
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Connection) init() error {
+func (c *Connection) init() *Error {
 	cfg := &c.cfg
 	if cfg.Name == "" {
 		return configError("Name is empty")
@@ -209,8 +191,36 @@ func (c *Connection) init() error {
 		return configError("ACSURL %q must be http(s)", cfg.ACSURL)
 	}
 	c.acsURL = *acs
+	if err := c.initIdP(); err != nil {
+		return err
+	}
+	if err := c.initPolicies(); err != nil {
+		return err
+	}
+	c.mapping = cfg.Attributes
+	c.groups, err = cfg.Groups.Compile()
+	if err != nil {
+		return configError("Groups: %v", err).withCause(err)
+	}
+	c.replay = cfg.ReplayCache
+	if c.replay == nil {
+		c.replay = NewMemoryReplayCache(0, c.now)
+	}
+	// The first pin set, checked now so that a bad source fails at start.
+	if _, perr := c.pinsFor(context.Background()); perr != nil {
+		if perr.Code == CodeUnavailable {
+			return configError("Certificates: %s", perr.Message).withCause(perr)
+		}
+		return perr
+	}
+	return nil
+}
 
-	var pems [][]byte
+// initIdP reads the IdP's entity ID, SSO URL and certificates from the
+// fields, the metadata or the certificate source.
+func (c *Connection) initIdP() *Error {
+	cfg := &c.cfg
+	var static []*x509.Certificate
 	if len(cfg.IdPMetadataXML) > 0 {
 		if cfg.IdPEntityID != "" || cfg.IdPSSOURL != "" || len(cfg.IdPCertificatesPEM) > 0 {
 			return configError("set either IdPMetadataXML or IdPEntityID/IdPSSOURL/IdPCertificatesPEM, not both")
@@ -220,9 +230,15 @@ func (c *Connection) init() error {
 			return err
 		}
 		cfg.IdPEntityID, cfg.IdPSSOURL, cfg.IdPSSORedirect = md.entityID, md.ssoURL, md.redirect
-		pems = md.certs
+		static = md.certs
 	} else {
-		pems = cfg.IdPCertificatesPEM
+		if cfg.Certificates != nil && len(cfg.IdPCertificatesPEM) > 0 {
+			return configError("set either Certificates or IdPCertificatesPEM, not both")
+		}
+		var err *Error
+		if static, err = parsePEMs(cfg.IdPCertificatesPEM); err != nil {
+			return err
+		}
 	}
 	if cfg.IdPEntityID == "" {
 		return configError("IdPEntityID is empty: set it to the \"IdP Entity ID\" of the JumpCloud SSO app")
@@ -235,10 +251,29 @@ func (c *Connection) init() error {
 			return configError("IdPSSOURL %q is not an absolute URL", cfg.IdPSSOURL)
 		}
 	}
-	if err := c.loadCertificates(pems); err != nil {
-		return err
+	c.source = cfg.Certificates
+	if c.source == nil {
+		if len(static) == 0 {
+			return configError("no IdP certificate: set IdPCertificatesPEM to the JumpCloud app's certificate.pem, IdPMetadataXML, or Certificates")
+		}
+		for _, cert := range static {
+			if err := checkKey(cert); err != nil {
+				return err
+			}
+			if !cfg.AllowExpiredCertificate {
+				if err := checkValidity(cert, c.now()); err != nil {
+					return err
+				}
+			}
+		}
+		c.source = StaticCertificates(static)
 	}
+	return nil
+}
 
+// initPolicies validates the policies and fills in the defaults.
+func (c *Connection) initPolicies() *Error {
+	cfg := &c.cfg
 	switch cfg.Signature {
 	case "":
 		cfg.Signature = SignatureEither
@@ -271,36 +306,6 @@ func (c *Connection) init() error {
 		}
 		c.emailDomains = append(c.emailDomains, d)
 	}
-
-	c.mapping = cfg.Attributes
-	c.groups, err = cfg.Groups.Compile()
-	if err != nil {
-		return configError("Groups: %v", err).withCause(err)
-	}
-	c.replay = cfg.ReplayCache
-	if c.replay == nil {
-		c.replay = NewMemoryReplayCache(0, c.now)
-	}
-
-	c.sp = crewjam.ServiceProvider{
-		EntityID: cfg.SPEntityID,
-		AcsURL:   *acs,
-		IDPMetadata: &crewjam.EntityDescriptor{
-			EntityID: cfg.IdPEntityID,
-			IDPSSODescriptors: []crewjam.IDPSSODescriptor{{
-				SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
-					ProtocolSupportEnumeration: "urn:oasis:names:tc:SAML:2.0:protocol",
-					KeyDescriptors:             c.keyDescriptors(),
-				}},
-				SingleSignOnServices: c.ssoServices(),
-			}},
-		},
-		AllowIDPInitiated:                !cfg.DisableIdPInitiated,
-		RejectSHA1Signatures:             !cfg.AllowSHA1,
-		IgnoreCertificateExpiry:          true, // Verify checks expiry on its own clock
-		AssertionConsumerServiceBindings: []string{crewjam.HTTPPostBinding},
-		AuthnNameIDFormat:                crewjam.UnspecifiedNameIDFormat,
-	}
 	return nil
 }
 
@@ -311,196 +316,62 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-func (c *Connection) keyDescriptors() []crewjam.KeyDescriptor {
-	kds := make([]crewjam.KeyDescriptor, len(c.certs))
-	for i, pc := range c.certs {
+// serviceProvider is the crewjam ServiceProvider template whose IdP
+// metadata lists pins; Verify and NewLoginRequest use copies of it.
+func (c *Connection) serviceProvider(pins []pinnedCert) crewjam.ServiceProvider {
+	kds := make([]crewjam.KeyDescriptor, len(pins))
+	for i, pc := range pins {
 		kds[i] = crewjam.KeyDescriptor{Use: "signing", KeyInfo: crewjam.KeyInfo{X509Data: crewjam.X509Data{
 			X509Certificates: []crewjam.X509Certificate{{Data: base64.StdEncoding.EncodeToString(pc.cert.Raw)}},
 		}}}
 	}
-	return kds
-}
-
-func (c *Connection) ssoServices() []crewjam.Endpoint {
-	if c.cfg.IdPSSOURL == "" {
-		return nil
-	}
-	eps := []crewjam.Endpoint{{Binding: crewjam.HTTPPostBinding, Location: c.cfg.IdPSSOURL}}
-	if c.cfg.IdPSSORedirect {
-		eps = append([]crewjam.Endpoint{{Binding: crewjam.HTTPRedirectBinding, Location: c.cfg.IdPSSOURL}}, eps...)
-	}
-	return eps
-}
-
-// loadCertificates parses every certificate once, refuses weak keys and
-// expired certificates, and warns about those close to expiry.
-func (c *Connection) loadCertificates(pems [][]byte) error {
-	now := c.now()
-	for i, p := range pems {
-		certs, err := ParseCertificatesPEM(p)
-		if err != nil {
-			return configError("IdPCertificatesPEM[%d]: %v", i, err)
-		}
-		for _, cert := range certs {
-			fp := Fingerprint(cert)
-			switch k := cert.PublicKey.(type) {
-			case *rsa.PublicKey:
-				if k.N.BitLen() < minRSABits {
-					return configError("IdP certificate %s has a %d-bit RSA key; at least %d bits are required: regenerate the certificate in the IdP", fp, k.N.BitLen(), minRSABits)
-				}
-			case *ecdsa.PublicKey:
-				if k.Curve.Params().BitSize < 256 {
-					return configError("IdP certificate %s has a %d-bit ECDSA key; at least 256 bits are required", fp, k.Curve.Params().BitSize)
-				}
-			default:
-				return configError("IdP certificate %s has an unsupported %T key", fp, cert.PublicKey)
-			}
-			if !c.cfg.AllowExpiredCertificate && (now.After(cert.NotAfter) || now.Before(cert.NotBefore)) {
-				e := newError(CodeCertificateExpired, fmt.Sprintf("IdP certificate %s is valid from %s until %s", fp, cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339)))
-				e.Now = now
-				return e
-			}
-			if left := cert.NotAfter.Sub(now); left > 0 && left < certificateWarnWindow {
-				c.logger.Warn("samlgate: IdP certificate expires soon",
-					"connection", c.cfg.Name, "fingerprint", fp, "not_after", cert.NotAfter.UTC(), "days_left", int(left.Hours()/24))
-			}
-			u := *cert
-			u.NotBefore = time.Time{}
-			u.NotAfter = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
-			c.certs = append(c.certs, pinnedCert{cert: cert, unbounded: &u, fingerprint: fp})
+	var sso []crewjam.Endpoint
+	if u := c.cfg.IdPSSOURL; u != "" {
+		sso = []crewjam.Endpoint{{Binding: crewjam.HTTPPostBinding, Location: u}}
+		if c.cfg.IdPSSORedirect {
+			sso = append([]crewjam.Endpoint{{Binding: crewjam.HTTPRedirectBinding, Location: u}}, sso...)
 		}
 	}
-	if len(c.certs) == 0 {
-		return configError("no IdP certificate: set IdPCertificatesPEM to the JumpCloud app's certificate.pem, or IdPMetadataXML")
+	return crewjam.ServiceProvider{
+		EntityID: c.cfg.SPEntityID,
+		AcsURL:   c.acsURL,
+		IDPMetadata: &crewjam.EntityDescriptor{
+			EntityID: c.cfg.IdPEntityID,
+			IDPSSODescriptors: []crewjam.IDPSSODescriptor{{
+				SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
+					ProtocolSupportEnumeration: nsProtocol,
+					KeyDescriptors:             kds,
+				}},
+				SingleSignOnServices: sso,
+			}},
+		},
+		AllowIDPInitiated:                !c.cfg.DisableIdPInitiated,
+		RejectSHA1Signatures:             !c.cfg.AllowSHA1,
+		IgnoreCertificateExpiry:          true, // Verify checks expiry on its own clock
+		AssertionConsumerServiceBindings: []string{crewjam.HTTPPostBinding},
+		AuthnNameIDFormat:                crewjam.UnspecifiedNameIDFormat,
 	}
-	return nil
-}
-
-// ParseCertificatesPEM reads every CERTIFICATE block of a PEM file such as
-// JumpCloud's certificate.pem (text around the blocks, such as openssl's
-// "Bag Attributes", is skipped). A bare base64 DER body, as pasted from
-// metadata, is accepted too. It checks no policy: NewConnection does.
-func ParseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	rest := bytes.TrimSpace(data)
-	if len(rest) > 0 && !bytes.Contains(rest, []byte("-----BEGIN")) {
-		der, err := base64.StdEncoding.DecodeString(stripSpace(string(rest)))
-		if err != nil {
-			return nil, fmt.Errorf("not PEM and not base64: %v", err)
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		return []*x509.Certificate{cert}, nil
-	}
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("PEM block %q is not a CERTIFICATE (is this the private key?)", block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("no PEM CERTIFICATE block")
-	}
-	return certs, nil
-}
-
-// Fingerprint is the SHA-256 fingerprint of a certificate, colon-separated
-// upper-case hex, as JumpCloud and openssl x509 -fingerprint -sha256 show it.
-func Fingerprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
-
-func stripSpace(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\n', '\r':
-			return -1
-		}
-		return r
-	}, s)
-}
-
-type idpMetadata struct {
-	entityID, ssoURL string
-	redirect         bool
-	certs            [][]byte
-}
-
-// parseIdPMetadata reads JumpCloud's "Export Metadata" (or any IdP's). It
-// goes through the same XML guard as responses: metadata is pasted by
-// admins and may come from a URL.
-func parseIdPMetadata(data []byte) (*idpMetadata, error) {
-	if _, err := parseGuarded(data); err != nil {
-		// The guard's *Error is not kept as the cause: errors.Is would then
-		// report malformed for what is a configuration error.
-		return nil, configError("IdPMetadataXML: %s", err.Message).withCause(err.cause)
-	}
-	ed, err := samlsp.ParseMetadata(data)
-	if err != nil {
-		return nil, configError("IdPMetadataXML is not SAML metadata: %v", err).withCause(err)
-	}
-	if len(ed.IDPSSODescriptors) == 0 {
-		return nil, configError("IdPMetadataXML has no IDPSSODescriptor: is this the IdP's metadata?")
-	}
-	md := &idpMetadata{entityID: ed.EntityID}
-	for _, d := range ed.IDPSSODescriptors {
-		for _, sso := range d.SingleSignOnServices {
-			switch sso.Binding {
-			case crewjam.HTTPRedirectBinding:
-				md.redirect = true
-				md.ssoURL = sso.Location
-			case crewjam.HTTPPostBinding:
-				if md.ssoURL == "" {
-					md.ssoURL = sso.Location
-				}
-			}
-		}
-		for _, kd := range d.KeyDescriptors {
-			if kd.Use != "" && kd.Use != "signing" {
-				continue
-			}
-			for _, xc := range kd.KeyInfo.X509Data.X509Certificates {
-				md.certs = append(md.certs, []byte(xc.Data))
-			}
-		}
-	}
-	if len(md.certs) == 0 {
-		return nil, configError("IdPMetadataXML has no signing certificate")
-	}
-	return md, nil
 }
 
 // Name returns the connection's name.
 func (c *Connection) Name() string { return c.cfg.Name }
 
-// Config returns the validated configuration, defaults filled in.
-func (c *Connection) Config() ConnectionConfig { return c.cfg }
-
-// Certificates returns the pinned IdP certificates.
-func (c *Connection) Certificates() []*x509.Certificate {
-	out := make([]*x509.Certificate, len(c.certs))
-	for i, pc := range c.certs {
-		out[i] = pc.cert
+// Config returns the validated configuration, defaults filled in
+// (ClockSkew, MaxIssueDelay, MaxResponseBytes, Signature, EmailVerified,
+// and the IdP fields read from IdPMetadataXML). Slices are copies: changing
+// them does not change the connection.
+func (c *Connection) Config() ConnectionConfig {
+	cfg := c.cfg
+	cfg.IdPCertificatesPEM = make([][]byte, len(c.cfg.IdPCertificatesPEM))
+	for i, p := range c.cfg.IdPCertificatesPEM {
+		cfg.IdPCertificatesPEM[i] = slices.Clone(p)
 	}
-	return out
+	if c.cfg.IdPCertificatesPEM == nil {
+		cfg.IdPCertificatesPEM = nil
+	}
+	cfg.IdPMetadataXML = slices.Clone(c.cfg.IdPMetadataXML)
+	cfg.AllowedEmailDomains = slices.Clone(c.cfg.AllowedEmailDomains)
+	cfg.Attributes = c.cfg.Attributes.Clone()
+	cfg.Groups = c.cfg.Groups.Clone()
+	return cfg
 }

@@ -2,7 +2,8 @@ package saml_test
 
 import (
 	"bytes"
-	"log/slog"
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -152,25 +153,33 @@ func TestCertificateExpiredAtNewConnection(t *testing.T) {
 	newConn(t, cfg)
 }
 
-// TestExpiringCertificateWarns: a certificate expiring within 30 days is
-// accepted, with a warning naming it.
-func TestExpiringCertificateWarns(t *testing.T) {
+// TestExpiringCertificates: a certificate expiring within 30 days is
+// accepted, and ExpiringCertificates reports it so that the caller can
+// warn (the verifier itself never logs).
+func TestExpiringCertificates(t *testing.T) {
 	for _, tt := range []struct {
-		cert string
-		warn bool
-	}{{"expiring", true}, {"idp", false}} {
-		t.Run(tt.cert, func(t *testing.T) {
-			var buf bytes.Buffer
+		cert   string
+		within time.Duration
+		warn   bool
+	}{
+		{"expiring", 0, true},
+		{"idp", 0, false},
+		{"expiring", 24 * time.Hour, false}, // it has 9 days left
+		{"expiring", 10 * 24 * time.Hour, true},
+	} {
+		t.Run(fmt.Sprintf("%s/%s", tt.cert, tt.within), func(t *testing.T) {
 			cfg := baseConfig(t)
 			cfg.IdPCertificatesPEM = [][]byte{certPEM(t, tt.cert)}
-			cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
-			newConn(t, cfg)
-			got := buf.String()
-			if warned := strings.Contains(got, "expires soon"); warned != tt.warn {
-				t.Fatalf("warning logged: %v, want %v: %q", warned, tt.warn, got)
+			conn := newConn(t, cfg)
+			got, err := conn.ExpiringCertificates(context.Background(), tt.within)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if tt.warn && (!strings.Contains(got, fingerprint(t, tt.cert)) || !strings.Contains(got, "days_left=9")) {
-				t.Errorf("warning does not name the certificate and the days left: %q", got)
+			if (len(got) == 1) != tt.warn {
+				t.Fatalf("ExpiringCertificates = %d certificates, want warn=%v", len(got), tt.warn)
+			}
+			if tt.warn && saml.Fingerprint(got[0]) != fingerprint(t, tt.cert) {
+				t.Errorf("reported %s", saml.Fingerprint(got[0]))
 			}
 		})
 	}
@@ -205,10 +214,19 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	// Certificates() returns what was pinned, and changing the result does
 	// not change the connection.
-	certs := conn.Certificates()
+	certs, err := conn.Certificates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	certs[0] = nil
-	if conn.Certificates()[0] == nil {
+	if again, _ := conn.Certificates(context.Background()); again[0] == nil {
 		t.Error("Certificates() exposes the connection's slice")
+	}
+	// Config() returns copies: changing them changes nothing.
+	cfg.AllowedEmailDomains = append(cfg.AllowedEmailDomains, "evil.example")
+	cfg.Groups.AllowedGroups = append(cfg.Groups.AllowedGroups, "x")
+	if again := conn.Config(); len(again.AllowedEmailDomains) != 0 || len(again.Groups.AllowedGroups) != 0 {
+		t.Error("Config() exposes the connection's slices")
 	}
 }
 
@@ -238,7 +256,7 @@ func TestCertificatePEMForms(t *testing.T) {
 			cfg := baseConfig(t)
 			cfg.IdPCertificatesPEM = [][]byte{p}
 			conn := newConn(t, cfg)
-			if certs := conn.Certificates(); len(certs) != 1 || !certs[0].Equal(cert) {
+			if certs, _ := conn.Certificates(context.Background()); len(certs) != 1 || !certs[0].Equal(cert) {
 				t.Fatalf("pinned %d certificates", len(certs))
 			}
 			checkAlice(t, mustVerify(t, conn, mint(t, idp, standard())))

@@ -1,6 +1,6 @@
 // Package saml lets a Go service accept SAML 2.0 logins from JumpCloud (and
 // Okta, Entra ID, Google Workspace, Keycloak, ADFS) directly, with no broker
-// in between.
+// in between. This package is the verifier; it has no HTTP server code.
 //
 // A Connection is one IdP application. Build it once from a
 // ConnectionConfig, then call Verify with the SAMLResponse form value the
@@ -52,14 +52,30 @@
 //
 // Everything in the Identity is read from what the signature covers.
 //
-// # The HTTP gateway
+// # Errors
 //
-// Gateway serves the SAML endpoints for many connections, selected by the
-// ?connection= query parameter exactly as in the ACS URLs admins paste into
-// JumpCloud: GET /login (SP-initiated, see NewLoginRequest), POST
-// /login/callback (the ACS), GET /saml/metadata and POST /logout. It keeps
-// sessions in sealed cookies or a SessionStore, and RequireLogin,
-// RequireGroup and RequireRole protect the application's handlers. See
-// GatewayConfig for how a login request is tracked across the IdP's
-// cross-site POST.
+// Every refusal is an *Error: a Code (a stable string that is itself an
+// error, so errors.Is(err, saml.CodeEmailNotVerified) works), a Message,
+// the Expected and Actual values an admin compares with the IdP console,
+// a Hint, and the underlying cause in Err (and Detail, for Debug logs).
+// A Connection never logs: what it would warn about (a certificate close
+// to expiry) it reports through ExpiringCertificates.
+//
+// # Where trusted certificates come from
+//
+// As go-oidc's KeySet, a CertificateSource supplies the certificates a
+// connection trusts, and Verify asks it on every call: StaticCertificates
+// (what IdPCertificatesPEM and IdPMetadataXML build), or a MetadataFetcher,
+// which follows the IdP's metadata URL so that a key rotation reaches the
+// connection without rebuilding it. A change of IdP entity ID is never
+// taken from a refresh.
+//
+// # Your own HTTP layer
+//
+// Package gateway (saml/gateway) is the HTTP side: login, ACS, metadata,
+// logout, sessions and middleware, built on this package's exported API
+// only. To write another, use NewLoginRequest (its ID is known before the
+// RelayState is chosen, so it can be sealed into it), bind the ID to the
+// browser that started the login, pass it to Verify with WithRequestIDs,
+// and read the ACS URL and limits from Config.
 package saml

@@ -5,15 +5,26 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is the stable, machine-readable reason a login was refused. Codes
 // never change meaning once released: dashboards, alerts and the samlcheck
 // tool key on them.
+//
+// A Code is an error, as syscall.Errno is: every *Error matches its code,
+// so callers test for one with errors.Is:
+//
+//	if errors.Is(err, saml.CodeEmailNotVerified) { ... }
+//
+// Codes are constants: unlike exported error variables, no caller can
+// change what they match.
 type Code string
 
-// The codes Verify and NewConnection return. Each has an exported sentinel
-// below (ErrMalformed, ...) for use with errors.Is.
+// Error returns the code itself.
+func (c Code) Error() string { return string(c) }
+
+// The codes Verify and NewConnection return.
 const (
 	CodeMalformed              Code = "malformed"
 	CodeTooLarge               Code = "too_large"
@@ -43,38 +54,6 @@ const (
 	CodeUnavailable            Code = "unavailable"
 )
 
-// Sentinels for errors.Is. An *Error matches the sentinel of its Code:
-//
-//	if errors.Is(err, saml.ErrEmailNotVerified) { ... }
-var (
-	ErrMalformed              = &Error{Code: CodeMalformed}
-	ErrTooLarge               = &Error{Code: CodeTooLarge}
-	ErrUnsupported            = &Error{Code: CodeUnsupported}
-	ErrSignatureMissing       = &Error{Code: CodeSignatureMissing}
-	ErrSignatureInvalid       = &Error{Code: CodeSignatureInvalid}
-	ErrUntrustedCertificate   = &Error{Code: CodeUntrustedCertificate}
-	ErrCertificateExpired     = &Error{Code: CodeCertificateExpired}
-	ErrWeakSignatureAlgorithm = &Error{Code: CodeWeakSignatureAlgorithm}
-	ErrIssuerMismatch         = &Error{Code: CodeIssuerMismatch}
-	ErrAudienceMismatch       = &Error{Code: CodeAudienceMismatch}
-	ErrDestinationMismatch    = &Error{Code: CodeDestinationMismatch}
-	ErrRecipientMismatch      = &Error{Code: CodeRecipientMismatch}
-	ErrInResponseToMismatch   = &Error{Code: CodeInResponseToMismatch}
-	ErrExpired                = &Error{Code: CodeExpired}
-	ErrNotYetValid            = &Error{Code: CodeNotYetValid}
-	ErrReplayed               = &Error{Code: CodeReplayed}
-	ErrStatusNotSuccess       = &Error{Code: CodeStatusNotSuccess}
-	ErrEmailMissing           = &Error{Code: CodeEmailMissing}
-	ErrEmailNotVerified       = &Error{Code: CodeEmailNotVerified}
-	ErrEmailVerifiedInvalid   = &Error{Code: CodeEmailVerifiedInvalid}
-	ErrEmailDomainNotAllowed  = &Error{Code: CodeEmailDomainNotAllowed}
-	ErrAttributeConflict      = &Error{Code: CodeAttributeConflict}
-	ErrGroupNotAllowed        = &Error{Code: CodeGroupNotAllowed}
-	ErrGroupsOverage          = &Error{Code: CodeGroupsOverage}
-	ErrConfigInvalid          = &Error{Code: CodeConfigInvalid}
-	ErrUnavailable            = &Error{Code: CodeUnavailable}
-)
-
 // Error is every error Verify and NewConnection return. Its Error string
 // holds the code, a message, and the expected and actual values of the
 // mismatched setting (issuer, audience, URLs, time window): configuration
@@ -94,8 +73,10 @@ type Error struct {
 	Connection string
 	// Now is the clock Verify used, set on time-window errors.
 	Now time.Time
-
-	cause error
+	// Err is the underlying cause (a crewjam/saml, goxmldsig, groups or
+	// store error), or nil. It may quote the response: it appears in
+	// Detail, not in Error.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -117,23 +98,22 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrX) true for every *Error whose Code is X's.
+// Is makes errors.Is(err, code) true for every *Error of that Code.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Message == "" && t.cause == nil
+	c, ok := target.(Code)
+	return ok && c == e.Code
 }
 
-// Unwrap returns the underlying cause (a crewjam/saml or goxmldsig error),
-// so that errors.As can still reach it.
-func (e *Error) Unwrap() error { return e.cause }
+// Unwrap returns Err, so that errors.Is and errors.As reach the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Detail returns the error with its underlying cause, for server logs. It
 // may quote parts of the response, so log it at Debug level only.
 func (e *Error) Detail() string {
-	if e.cause == nil {
+	if e.Err == nil {
 		return e.Error()
 	}
-	return e.Error() + ": " + causeString(e.cause)
+	return e.Error() + ": " + causeString(e.Err)
 }
 
 // causeString unwraps crewjam's InvalidResponseError, whose Error method
@@ -193,7 +173,7 @@ func newError(code Code, msg string) *Error {
 	return &Error{Code: code, Message: msg, Hint: hints[code]}
 }
 
-func (e *Error) withCause(err error) *Error { e.cause = err; return e }
+func (e *Error) withCause(err error) *Error { e.Err = err; return e }
 
 func (e *Error) mismatch(expected, actual string) *Error {
 	e.Expected, e.Actual = expected, actual
@@ -209,4 +189,16 @@ func asError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// truncate bounds s to n bytes, cutting at a rune boundary so that a
+// quoted value never ends in half a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -16,15 +16,11 @@ import (
 // testdata/keys and a pinned clock. In production the responses come from
 // JumpCloud; only certificate.pem is needed to verify them.
 func exampleIdP() (*samltest.IdP, []byte) {
-	keyPEM, err := os.ReadFile("../testdata/keys/idp.key.pem")
+	key, cert, err := samltest.LoadKeyPair("../testdata/keys/idp.crt.pem", "../testdata/keys/idp.key.pem")
 	if err != nil {
 		log.Fatal(err)
 	}
 	certPEM, err := os.ReadFile("../testdata/keys/idp.crt.pem")
-	if err != nil {
-		log.Fatal(err)
-	}
-	key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,7 +47,11 @@ func ExampleNewConnection() {
 		log.Fatal(err)
 	}
 	cfg := conn.Config()
-	fmt.Println(conn.Name(), cfg.Signature, cfg.EmailVerified, len(conn.Certificates()))
+	certs, err := conn.Certificates(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(conn.Name(), cfg.Signature, cfg.EmailVerified, len(certs))
 	// Output: acme either require 1
 }
 
@@ -96,7 +96,7 @@ func ExampleConnection_Verify() {
 	// groups: [Engineering Admins]
 }
 
-// Every refusal is an *Error: match it with errors.Is and the sentinels,
+// Every refusal is an *Error: match its Code with errors.Is,
 // log its Code, and show the admin its Hint.
 func ExampleError() {
 	idp, certPEM := exampleIdP()
@@ -122,7 +122,7 @@ func ExampleError() {
 	}
 
 	_, err = conn.Verify(context.Background(), samlResponse)
-	if errors.Is(err, saml.ErrEmailVerifiedInvalid) {
+	if errors.Is(err, saml.CodeEmailVerifiedInvalid) {
 		var e *saml.Error
 		errors.As(err, &e)
 		fmt.Println("code:", e.Code)

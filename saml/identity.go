@@ -1,9 +1,16 @@
 package saml
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	crewjam "github.com/crewjam/saml"
+
 	"github.com/samlgate/samlgate/attributes"
+	"github.com/samlgate/samlgate/groups"
 )
 
 // Identity is the normalized user a verified response describes. Every
@@ -68,4 +75,197 @@ func (id *Identity) HasRole(role string) bool {
 		}
 	}
 	return false
+}
+
+// identity builds the Identity from the verified assertion and applies the
+// attribute, email_verified and group policies.
+func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Error) {
+	id := &Identity{
+		Connection:  c.cfg.Name,
+		Issuer:      a.Issuer.Value,
+		AssertionID: a.ID,
+		Attributes:  attributeSet(a),
+	}
+	if a.Subject != nil && a.Subject.NameID != nil {
+		id.Subject = strings.TrimSpace(a.Subject.NameID.Value)
+		id.SubjectFormat = a.Subject.NameID.Format
+	}
+	if id.Subject == "" {
+		return nil, newError(CodeMalformed, "the assertion has no NameID value")
+	}
+	if scd, _ := c.bearerData(a); scd != nil { // checkTimes refused several
+		id.InResponseTo = scd.InResponseTo
+	}
+	if len(a.AuthnStatements) > 0 {
+		st := a.AuthnStatements[0]
+		id.SessionIndex = st.SessionIndex
+		id.AuthnInstant = st.AuthnInstant
+		if st.SessionNotOnOrAfter != nil {
+			id.SessionNotOnOrAfter = *st.SessionNotOnOrAfter
+		}
+	}
+
+	if err := c.readFields(id); err != nil {
+		return nil, err
+	}
+	if err := c.checkEmailDomain(id.Email); err != nil {
+		return nil, err
+	}
+	if err := c.emailVerified(id); err != nil {
+		return nil, err
+	}
+
+	res, err := c.groups.Resolve(id.Attributes)
+	if err != nil {
+		return nil, c.groupError(err)
+	}
+	id.Groups, id.Roles = res.Groups, res.Roles
+	if id.Groups == nil {
+		id.Groups = []string{}
+	}
+	if id.Roles == nil {
+		id.Roles = []string{}
+	}
+	return id, nil
+}
+
+func (c *Connection) checkEmailDomain(email string) *Error {
+	if len(c.emailDomains) == 0 {
+		return nil
+	}
+	domain := strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+	if slices.Contains(c.emailDomains, domain) {
+		return nil
+	}
+	// The domain, not the address, is quoted: it says which tenant's
+	// users the IdP tried to speak for without naming the user.
+	e := newError(CodeEmailDomainNotAllowed, "the IdP asserted an email at a domain this connection does not accept")
+	return e.mismatch("an email at "+strings.Join(c.emailDomains, ", "), domain)
+}
+
+func (c *Connection) emailVerified(id *Identity) *Error {
+	if c.cfg.EmailVerified == EmailVerifiedTrust {
+		id.EmailVerified = true
+		return nil
+	}
+	values, _ := c.mapping.EmailVerifiedValues(id.Attributes)
+	ok, err := attributes.ParseBool(values)
+	if c.cfg.EmailVerified == EmailVerifiedIgnore {
+		id.EmailVerified = err == nil && ok
+		return nil
+	}
+	switch {
+	case err == nil && ok:
+		id.EmailVerified = true
+		return nil
+	case err == nil:
+		e := newError(CodeEmailNotVerified, "the IdP says the email is not verified (email_verified is false)")
+		return e.mismatch("email_verified = true", "false")
+	case errors.Is(err, attributes.ErrMissing):
+		e := newError(CodeEmailVerifiedInvalid, "the assertion has no email_verified attribute")
+		return e.mismatch("email_verified = true", "(missing)")
+	case errors.Is(err, attributes.ErrMultiple):
+		e := newError(CodeEmailVerifiedInvalid, fmt.Sprintf("email_verified must have exactly one value; it has %d", len(values)))
+		return e.mismatch("email_verified = true", fmt.Sprintf("%d values", len(values)))
+	case errors.Is(err, attributes.ErrEmpty):
+		e := newError(CodeEmailVerifiedInvalid, "email_verified is empty")
+		return e.mismatch("email_verified = true", "(empty)")
+	default:
+		e := newError(CodeEmailVerifiedInvalid, "email_verified is neither true nor false")
+		return e.mismatch("email_verified = true", truncate(values[0], 40)).withCause(err)
+	}
+}
+
+func (c *Connection) groupError(err error) *Error {
+	var na *groups.NotAllowedError
+	switch {
+	case errors.Is(err, groups.ErrOverage): // groups.Code values are saml's code names
+		return newError(CodeGroupsOverage, "the IdP sent a link to the user's groups instead of the groups").withCause(err)
+	case errors.As(err, &na):
+		if !na.AttributeFound {
+			e := newError(CodeGroupNotAllowed, "the assertion has no groups attribute, and this connection only admits members of allowed groups")
+			e.Hint = "In the JumpCloud SSO app, tick \"include group attribute\" and name it memberOf (SSO tab → Group Attributes), and bind the user's groups to the app."
+			return e.mismatch("an attribute named "+strings.Join(na.LookedFor, " or "), "attributes: "+strings.Join(na.Present, ", ")).withCause(err)
+		}
+		// Expected lists configuration, not the user's groups: those stay out
+		// of error strings.
+		e := newError(CodeGroupNotAllowed, "the user is in none of this connection's allowed groups").withCause(err)
+		e.Expected = "a member of " + strings.Join(c.cfg.Groups.AllowedGroups, ", ")
+		return e
+	}
+	return newError(CodeMalformed, "cannot read the groups attribute").withCause(err)
+}
+
+// attributeSet flattens the assertion's attribute statements, merging
+// repeated Attribute elements with the same Name.
+func attributeSet(a *crewjam.Assertion) attributes.Set {
+	var set attributes.Set
+	index := map[string]int{}
+	for _, st := range a.AttributeStatements {
+		for _, at := range st.Attributes {
+			values := make([]string, 0, len(at.Values))
+			for _, v := range at.Values {
+				if v.NameID != nil {
+					values = append(values, v.NameID.Value)
+					continue
+				}
+				values = append(values, v.Value)
+			}
+			if i, ok := index[at.Name]; ok {
+				set[i].Values = append(set[i].Values, values...)
+				continue
+			}
+			index[at.Name] = len(set)
+			set = append(set, attributes.Attribute{Name: at.Name, FriendlyName: at.FriendlyName, NameFormat: at.NameFormat, Values: values})
+		}
+	}
+	return set
+}
+
+func attributeNames(s attributes.Set) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	names := make([]string, len(s))
+	for i, a := range s {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func orDefaultNames(names, def []string) []string {
+	if names == nil {
+		return def
+	}
+	return names
+}
+
+// readFields fills the email and names from the attributes (or the NameID).
+func (c *Connection) readFields(id *Identity) *Error {
+	// Only a NameID whose format says it is an email (or says nothing) may
+	// stand in for a missing email attribute: a persistent or transient
+	// NameID is an opaque identifier even when it looks like an address.
+	nameIDEmail := ""
+	switch id.SubjectFormat {
+	case "", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+		"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+		"urn:oasis:names:tc:SAML:1.0:nameid-format:unspecified":
+		nameIDEmail = id.Subject
+	}
+	f, err := c.mapping.Extract(id.Attributes, nameIDEmail)
+	if err != nil {
+		var ce *attributes.ConflictError
+		if errors.As(err, &ce) {
+			return newError(CodeAttributeConflict, fmt.Sprintf("the assertion has different values for %s (attributes %s)", ce.Field, strings.Join(ce.Names, ", "))).withCause(err)
+		}
+		return newError(CodeMalformed, "cannot read the identity attributes").withCause(err)
+	}
+	id.Email, id.GivenName, id.FamilyName, id.DisplayName = f.Email, f.GivenName, f.FamilyName, f.DisplayName
+	if id.Email == "" {
+		e := newError(CodeEmailMissing, "the assertion has no email attribute and its NameID is not an email address")
+		e.Expected = "one of the attributes " + strings.Join(orDefaultNames(c.mapping.Email, attributes.DefaultEmail), ", ")
+		e.Actual = "attributes: " + attributeNames(id.Attributes)
+		return e
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,9 +18,9 @@ import (
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
-// gwMetadataServer serves whatever body() returns, with status and
+// metadataServer serves whatever body() returns, with status and
 // content type.
-type gwMetadataServer struct {
+type metadataServer struct {
 	mu          sync.Mutex
 	status      int
 	contentType string
@@ -28,8 +29,8 @@ type gwMetadataServer struct {
 	srv         *httptest.Server
 }
 
-func newGwMetadataServer(t testing.TB, body []byte) *gwMetadataServer {
-	m := &gwMetadataServer{status: 200, contentType: "application/samlmetadata+xml", body: body}
+func newMetadataServer(t testing.TB, body []byte) *metadataServer {
+	m := &metadataServer{status: 200, contentType: "application/samlmetadata+xml", body: body}
 	m.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.hits.Add(1)
 		m.mu.Lock()
@@ -42,22 +43,21 @@ func newGwMetadataServer(t testing.TB, body []byte) *gwMetadataServer {
 	return m
 }
 
-func (m *gwMetadataServer) set(status int, contentType string, body []byte) {
+func (m *metadataServer) set(status int, contentType string, body []byte) {
 	m.mu.Lock()
 	m.status, m.contentType, m.body = status, contentType, body
 	m.mu.Unlock()
 }
 
-func (m *gwMetadataServer) fetcher() *saml.MetadataFetcher {
-	return &saml.MetadataFetcher{URL: m.srv.URL + "/saml2/metadata/acme", Client: m.srv.Client(), Logger: gwDiscard()}
+func (m *metadataServer) fetcher() *saml.MetadataFetcher {
+	return &saml.MetadataFetcher{URL: m.srv.URL + "/saml2/metadata/acme", Client: m.srv.Client(), Logger: slog.New(slog.DiscardHandler)}
 }
 
 const jumpCloudLoginPage = `<!DOCTYPE html><html><head><title>JumpCloud User Portal</title></head><body><div id="app"></div></body></html>`
 
 func TestMetadataFetcherFetch(t *testing.T) {
-	clk := &gwClock{t: gwPinned}
-	good := gwIdP(t, "idp", clk).Metadata()
-	m := newGwMetadataServer(t, good)
+	good := newIdP(t, "idp").Metadata()
+	m := newMetadataServer(t, good)
 	ctx := context.Background()
 
 	got, err := m.fetcher().Fetch(ctx)
@@ -74,13 +74,13 @@ func TestMetadataFetcherFetch(t *testing.T) {
 		want        error
 		message     string
 	}{
-		{"HTML page", 200, "text/html; charset=utf-8", []byte(jumpCloudLoginPage), 0, saml.ErrConfigInvalid, "HTML page"},
-		{"HTML page labelled XML", 200, "application/xml", []byte("\n  " + jumpCloudLoginPage), 0, saml.ErrConfigInvalid, "HTML page"},
-		{"oversize", 200, "application/xml", good, 100, saml.ErrTooLarge, "over 100 bytes"},
-		{"server error", 500, "text/plain", []byte("oops"), 0, saml.ErrUnavailable, "500"},
-		{"not found", 404, "text/plain", nil, 0, saml.ErrUnavailable, "404"},
-		{"SP metadata", 200, "application/xml", []byte(`<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></EntityDescriptor>`), 0, saml.ErrConfigInvalid, "IDPSSODescriptor"},
-		{"DTD", 200, "application/xml", []byte(`<!DOCTYPE x [<!ENTITY a "b">]><x/>`), 0, saml.ErrConfigInvalid, "DOCTYPE"},
+		{"HTML page", 200, "text/html; charset=utf-8", []byte(jumpCloudLoginPage), 0, saml.CodeConfigInvalid, "HTML page"},
+		{"HTML page labelled XML", 200, "application/xml", []byte("\n  " + jumpCloudLoginPage), 0, saml.CodeConfigInvalid, "HTML page"},
+		{"oversize", 200, "application/xml", good, 100, saml.CodeTooLarge, "over 100 bytes"},
+		{"server error", 500, "text/plain", []byte("oops"), 0, saml.CodeUnavailable, "500"},
+		{"not found", 404, "text/plain", nil, 0, saml.CodeUnavailable, "404"},
+		{"SP metadata", 200, "application/xml", []byte(`<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></EntityDescriptor>`), 0, saml.CodeConfigInvalid, "IDPSSODescriptor"},
+		{"DTD", 200, "application/xml", []byte(`<!DOCTYPE x [<!ENTITY a "b">]><x/>`), 0, saml.CodeConfigInvalid, "DOCTYPE"},
 	} {
 		m.set(tc.status, tc.contentType, tc.body)
 		f := m.fetcher()
@@ -99,11 +99,11 @@ func TestMetadataFetcherFetch(t *testing.T) {
 
 	// Plain http is refused (except for loopback addresses), before any request.
 	f := &saml.MetadataFetcher{URL: "http://metadata.example.com/md", Client: &http.Client{Transport: failTransport{t}}}
-	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "https") {
+	if _, err := f.Fetch(ctx); !errors.Is(err, saml.CodeConfigInvalid) || !strings.Contains(err.Error(), "https") {
 		t.Errorf("http URL: %v", err)
 	}
 	f = &saml.MetadataFetcher{URL: "not a url"}
-	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrConfigInvalid) {
+	if _, err := f.Fetch(ctx); !errors.Is(err, saml.CodeConfigInvalid) {
 		t.Errorf("bad URL: %v", err)
 	}
 	// A redirect to plain http is refused.
@@ -113,15 +113,52 @@ func TestMetadataFetcherFetch(t *testing.T) {
 	client.CheckRedirect = nil // what a caller's own client might do
 	f = &saml.MetadataFetcher{URL: redirector.URL, Client: client}
 	client.Transport = redirectOnly{client.Transport, t}
-	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "not https") {
+	if _, err := f.Fetch(ctx); !errors.Is(err, saml.CodeConfigInvalid) || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("redirect to http: %v", err)
 	}
 	// The default client refuses the redirect itself.
 	plain := httptest.NewServer(http.RedirectHandler("http://metadata.example.com/md", http.StatusFound))
 	defer plain.Close()
 	f = &saml.MetadataFetcher{URL: plain.URL} // http://127.0.0.1: loopback is allowed
-	if _, err := f.Fetch(ctx); !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "not https") {
+	if _, err := f.Fetch(ctx); !errors.Is(err, saml.CodeConfigInvalid) || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("default client, redirect to http: %v", err)
+	}
+}
+
+// TestMetadataFetcherRedactsCredentials: the URL's password never reaches
+// an error (which Run logs at Warn), whichever check fails.
+func TestMetadataFetcherRedactsCredentials(t *testing.T) {
+	ctx := context.Background()
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := strings.Replace(down.URL, "http://", "http://admin:s3cret-pw@", 1)
+	down.Close() // connection refused
+	redirector := httptest.NewServer(http.RedirectHandler("http://admin:s3cret-pw@metadata.example.com/md", http.StatusFound))
+	defer redirector.Close()
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	for _, tc := range []struct{ name, url string }{
+		{"not https", "http://admin:s3cret-pw@metadata.example.com/md"},
+		{"redirect to http", strings.Replace(redirector.URL, "http://", "http://admin:s3cret-pw@", 1)},
+		{"unreachable", downURL},
+		{"404", strings.Replace(notFound.URL, "http://", "http://admin:s3cret-pw@", 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &saml.MetadataFetcher{URL: tc.url}
+			_, err := f.Fetch(ctx)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var e *saml.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%T %v", err, err)
+			}
+			if strings.Contains(e.Detail(), "s3cret-pw") {
+				t.Errorf("the password is in the error: %s", e.Detail())
+			}
+			if err := f.Refresh(ctx); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("Refresh: %v", err)
+			}
+		})
 	}
 }
 
@@ -131,8 +168,7 @@ func TestMetadataFetcherFetch(t *testing.T) {
 // The redirect is refused before any request reaches the http server,
 // whatever the Client's own redirect policy.
 func TestMetadataFetcherRefusesDowngrade(t *testing.T) {
-	clk := &gwClock{t: gwPinned}
-	attackerMD := gwIdP(t, "attacker", clk).Metadata()
+	attackerMD := newIdP(t, "attacker").Metadata()
 	var local atomic.Int64
 	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local.Add(1)
@@ -174,7 +210,7 @@ func TestMetadataFetcherRefusesDowngrade(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !errors.Is(err, saml.ErrConfigInvalid) || !strings.Contains(err.Error(), "not https") {
+			if err == nil || !errors.Is(err, saml.CodeConfigInvalid) || !strings.Contains(err.Error(), "not https") {
 				t.Errorf("Fetch: %d bytes, %v; want config_invalid, not https", len(md), err)
 			}
 			if n := local.Load() - before; n != 0 {
@@ -201,9 +237,8 @@ type redirectOnly struct {
 
 func (ro redirectOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Scheme == "http" {
-		clk := &gwClock{t: gwPinned}
 		rec := httptest.NewRecorder()
-		_, _ = rec.Write(gwIdP(ro.t, "attacker", clk).Metadata())
+		_, _ = rec.Write(newIdP(ro.t, "attacker").Metadata())
 		res := rec.Result()
 		res.Request = r
 		return res, nil
@@ -212,134 +247,130 @@ func (ro redirectOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestMetadataFetcherRun(t *testing.T) {
-	clk := &gwClock{t: gwPinned}
-	idp := gwIdP(t, "idp", clk)
-	idp2 := gwIdP(t, "idp2", clk)
-	m := newGwMetadataServer(t, idp.Metadata())
+	idp := newIdP(t, "idp")
+	idp2 := newIdP(t, "idp2") // the same entity ID, a rotated key
+	m := newMetadataServer(t, idp.Metadata())
 
-	gw, err := saml.NewGateway(saml.GatewayConfig{SessionKeys: [][]byte{gwKey(1)}, Now: clk.Now, Logger: gwDiscard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	updates := make(chan []byte, 100)
-	replay := saml.NewMemoryReplayCache(0, clk.Now) // shared by every rebuilt connection
 	f := m.fetcher()
 	f.Interval = 5 * time.Millisecond
-	f.OnUpdate = func(md []byte) error {
-		conn, err := saml.NewConnection(saml.ConnectionConfig{
-			Name: "acme", SPEntityID: "urn:samlgate:acme", ACSURL: gwACS("acme"),
-			IdPMetadataXML: md, Now: clk.Now, Logger: gwDiscard(), ReplayCache: replay,
-		})
-		if err != nil {
-			return err
+	var refuseUpdate atomic.Bool
+	f.OnUpdate = func([]byte) error {
+		if refuseUpdate.Load() {
+			return errors.New("not now")
 		}
-		gw.SetConnection(conn)
-		updates <- md
 		return nil
 	}
-	// At start-up: one Refresh, then Run, which waits an Interval first.
+	// At start-up: one Refresh; the connection is built once, on the
+	// fetcher's first copy and with the fetcher as its certificate source.
 	if err := f.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	cfg := baseConfig(t)
+	cfg.IdPEntityID, cfg.IdPSSOURL, cfg.IdPCertificatesPEM = "", "", nil
+	cfg.IdPMetadataXML = f.Metadata()
+	cfg.Certificates = f
+	conn := newConn(t, cfg)
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	wait := func(want []byte) {
-		t.Helper()
-		select {
-		case got := <-updates:
-			if !bytes.Equal(got, want) {
-				t.Fatalf("OnUpdate got other metadata")
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no OnUpdate")
-		}
-	}
 	var minted int
 	mintForm := func(signer *samltest.IdP) string {
 		t.Helper()
 		minted++ // idp and idp2 would number their IDs alike
-		form, err := signer.FormValue(samltest.Response{Audience: "urn:samlgate:acme", Destination: gwACS("acme"), Email: gwEmail, EmailVerified: "true",
-			AssertionID: fmt.Sprintf("A%039d", minted)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return form
+		r := standard()
+		r.AssertionID = fmt.Sprintf("A%039d", minted)
+		return mint(t, signer, r)
 	}
-	post := func(form string) int { return samltest.PostForm(gw, gwACS("acme"), form, "").StatusCode }
-	login := func(signer *samltest.IdP) int { t.Helper(); return post(mintForm(signer)) }
 	waitHits := func(n int64) {
 		hits := m.hits.Load()
 		for m.hits.Load() < hits+n {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	verify := func(form string) error {
+		_, err := conn.Verify(context.Background(), form)
+		return err
+	}
 
-	wait(idp.Metadata())
 	used := mintForm(idp)
-	if got := post(used); got != http.StatusSeeOther {
-		t.Fatalf("login with the first certificate: %d", got)
-	}
-	// Unchanged metadata: no further OnUpdate.
-	waitHits(3)
-	if len(updates) != 0 {
-		t.Error("OnUpdate called for unchanged metadata")
+	if err := verify(used); err != nil {
+		t.Fatalf("login with the first certificate: %v", err)
 	}
 
-	// Changed metadata, same certificate: the rebuilt connection still
-	// refuses the assertion already consumed (shared ReplayCache).
-	idp.DeclareRedirectEndpoint = true
-	m.set(200, "application/samlmetadata+xml", idp.Metadata())
-	wait(idp.Metadata())
-	if got := post(used); got != http.StatusBadRequest {
-		t.Errorf("replay across a connection swap: %d", got)
-	}
-	if c, _ := gw.Connection("acme"); !c.Config().IdPSSORedirect {
-		t.Error("the swapped connection does not have the new metadata")
-	}
-
-	// The IdP rotates its certificate: the refresh picks it up.
+	// The IdP rotates its certificate: the refresh picks it up, the
+	// connection (the same one) trusts the new key only, and its replay
+	// cache still refuses what it consumed before.
 	m.set(200, "application/samlmetadata+xml", idp2.Metadata())
-	wait(idp2.Metadata())
-	if got := login(idp2); got != http.StatusSeeOther {
-		t.Fatalf("login with the rotated certificate: %d", got)
+	deadline := time.Now().Add(5 * time.Second)
+	for verify(mintForm(idp2)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated certificate was not picked up")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	if got := login(idp); got != http.StatusBadRequest {
-		t.Errorf("login with the old certificate after rotation: %d", got)
+	if err := verify(mintForm(idp)); !errors.Is(err, saml.CodeUntrustedCertificate) {
+		t.Errorf("login with the old certificate after rotation: %v", err)
+	}
+	if err := verify(used); !errors.Is(err, saml.CodeUntrustedCertificate) && !errors.Is(err, saml.CodeReplayed) {
+		t.Errorf("the consumed assertion after rotation: %v", err)
 	}
 	if err := f.Refresh(context.Background()); err != nil {
 		t.Errorf("Refresh of unchanged metadata: %v", err)
 	}
 
-	// The IdP fails, or serves a login page: the last good copy stays.
+	// The IdP fails, serves a login page, or names another entity ID; or
+	// OnUpdate refuses: the last good copy stays.
+	other := newIdP(t, "idp")
+	other.EntityID = "https://sso.jumpcloud.com/saml2/someone-else"
 	for _, bad := range []struct {
+		name   string
 		status int
 		ct     string
 		body   []byte
-	}{{500, "text/plain", []byte("down")}, {200, "text/html", []byte(jumpCloudLoginPage)}} {
-		m.set(bad.status, bad.ct, bad.body)
-		waitHits(3)
-		if len(updates) != 0 {
-			t.Error("OnUpdate called with bad metadata")
-		}
-		if got := login(idp2); got != http.StatusSeeOther {
-			t.Errorf("login after a failed refresh (%d): %d", bad.status, got)
-		}
+		refuse bool
+		want   saml.Code
+	}{
+		{"server error", 500, "text/plain", []byte("down"), false, saml.CodeUnavailable},
+		{"login page", 200, "text/html", []byte(jumpCloudLoginPage), false, saml.CodeConfigInvalid},
+		{"entity ID changed", 200, "application/samlmetadata+xml", other.Metadata(), false, saml.CodeConfigInvalid},
+		{"OnUpdate refuses", 200, "application/samlmetadata+xml", idp.Metadata(), true, ""},
+	} {
+		t.Run(bad.name, func(t *testing.T) {
+			refuseUpdate.Store(bad.refuse)
+			defer refuseUpdate.Store(false)
+			m.set(bad.status, bad.ct, bad.body)
+			waitHits(3)
+			err := f.Refresh(context.Background())
+			if err == nil || bad.want != "" && !errors.Is(err, bad.want) {
+				t.Errorf("Refresh: %v, want %s", err, bad.want)
+			}
+			if err := verify(mintForm(idp2)); err != nil {
+				t.Errorf("login after a failed refresh: %v", err)
+			}
+		})
 	}
+	if !bytes.Equal(f.Metadata(), idp2.Metadata()) {
+		t.Error("Metadata() is not the last good copy")
+	}
+	if f.LastRefresh().IsZero() {
+		t.Error("LastRefresh is zero")
+	}
+}
 
-	// OnUpdate refuses metadata (here: an expired certificate): kept too.
-	expired := gwIdP(t, "expired", clk)
-	m.set(200, "application/samlmetadata+xml", expired.Metadata())
-	waitHits(3)
-	if len(updates) != 0 {
-		t.Error("OnUpdate reported success for refused metadata")
+// TestMetadataFetcherBeforeRefresh: a fetcher that never fetched has no
+// certificates, and says so.
+func TestMetadataFetcherBeforeRefresh(t *testing.T) {
+	f := &saml.MetadataFetcher{URL: "https://user:secret@idp.example.com/md"}
+	if _, err := f.Certificates(context.Background()); !errors.Is(err, saml.CodeUnavailable) || strings.Contains(err.Error(), "secret") {
+		t.Errorf("Certificates before Refresh: %v", err)
 	}
-	if err := f.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "refused by OnUpdate") {
-		t.Errorf("Refresh with refused metadata: %v", err)
-	}
-	if got := login(idp2); got != http.StatusSeeOther {
-		t.Errorf("login after a refused update: %d", got)
+	cfg := baseConfig(t)
+	cfg.IdPCertificatesPEM = nil
+	cfg.Certificates = f
+	if _, err := saml.NewConnection(cfg); !errors.Is(err, saml.CodeConfigInvalid) {
+		t.Errorf("NewConnection on an empty fetcher: %v", err)
 	}
 }

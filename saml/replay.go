@@ -3,7 +3,6 @@ package saml
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -18,26 +17,21 @@ import (
 // cancellation) on every call.
 type ReplayCache interface {
 	// Consume atomically records key until expiresAt. It returns an error
-	// matching ErrReplayDetected when key is already recorded, and any
-	// other error when it cannot record it; either refuses the login.
+	// matching CodeReplayed (errors.Is) when key is already recorded, and
+	// any other error when it cannot record it (Verify reports that as
+	// unavailable); either refuses the login.
 	Consume(ctx context.Context, key string, expiresAt time.Time) error
 }
-
-// ErrReplayDetected is what a ReplayCache returns for a key it already
-// holds. Verify turns it into an *Error with Code replayed.
-var ErrReplayDetected = errors.New("samlgate: assertion already consumed")
-
-// ErrReplayCacheFull is returned by MemoryReplayCache when it holds its
-// maximum of unexpired entries. It refuses logins rather than forget an
-// entry early, which would reopen the replay window.
-var ErrReplayCacheFull = errors.New("samlgate: replay cache is full")
 
 // DefaultReplayCacheSize bounds a MemoryReplayCache: far more assertions
 // than one server accepts within an assertion's five-minute lifetime.
 const DefaultReplayCacheSize = 100_000
 
 // MemoryReplayCache is the default, in-process ReplayCache: bounded, and
-// entries expire at the time they were recorded for.
+// entries expire at the time they were recorded for. When it holds its
+// maximum of unexpired entries it refuses logins (an *Error with Code
+// unavailable) rather than forget an entry early, which would reopen the
+// replay window.
 type MemoryReplayCache struct {
 	mu      sync.Mutex
 	max     int
@@ -61,16 +55,19 @@ func NewMemoryReplayCache(max int, now func() time.Time) *MemoryReplayCache {
 }
 
 // Consume implements ReplayCache.
-func (m *MemoryReplayCache) Consume(_ context.Context, key string, expiresAt time.Time) error {
+func (m *MemoryReplayCache) Consume(ctx context.Context, key string, expiresAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	m.purge(now)
 	if _, ok := m.entries[key]; ok {
-		return ErrReplayDetected
+		return CodeReplayed
 	}
 	if len(m.entries) >= m.max {
-		return ErrReplayCacheFull
+		return newError(CodeUnavailable, "the replay cache is full")
 	}
 	m.entries[key] = expiresAt
 	heap.Push(&m.byTime, expiryEntry{key: key, at: expiresAt})

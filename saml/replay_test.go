@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +40,7 @@ func TestReplay(t *testing.T) {
 		checkAlice(t, mustVerify(t, conn, form))
 		e := refuse(t, conn, form, saml.CodeReplayed)
 		checkMessage(t, e, goldenAssertionID)
-		if !errors.Is(e, saml.ErrReplayDetected) {
+		if !errors.Is(e, saml.CodeReplayed) {
 			t.Error("the replayed error does not wrap ErrReplayDetected")
 		}
 		refuse(t, conn, form, saml.CodeReplayed) // and again
@@ -96,7 +97,7 @@ func TestReplay(t *testing.T) {
 				switch {
 				case err == nil:
 					ok.Add(1)
-				case errors.Is(err, saml.ErrReplayed):
+				case errors.Is(err, saml.CodeReplayed):
 					replayed.Add(1)
 				default:
 					t.Errorf("unexpected error %v", err)
@@ -190,23 +191,27 @@ func TestReplayCacheKeyAndExpiry(t *testing.T) {
 func TestReplayCacheUnavailable(t *testing.T) {
 	down := errors.New("redis: connection refused")
 	tests := []struct {
-		name  string
-		cache saml.ReplayCache
-		want  saml.Code
-		cause error
+		name   string
+		cache  saml.ReplayCache
+		want   saml.Code
+		cause  error
+		detail string
 	}{
 		{name: "store down", cache: &recordingCache{err: down}, want: saml.CodeUnavailable, cause: down},
 		{name: "context deadline", cache: &recordingCache{err: context.DeadlineExceeded}, want: saml.CodeUnavailable, cause: context.DeadlineExceeded},
-		{name: "wrapped replay detection", cache: &recordingCache{err: fmt.Errorf("redis SETNX: %w", saml.ErrReplayDetected)}, want: saml.CodeReplayed, cause: saml.ErrReplayDetected},
-		{name: "memory cache full", cache: fullCache(t), want: saml.CodeUnavailable, cause: saml.ErrReplayCacheFull},
+		{name: "wrapped replay detection", cache: &recordingCache{err: fmt.Errorf("redis SETNX: %w", saml.CodeReplayed)}, want: saml.CodeReplayed, cause: saml.CodeReplayed},
+		{name: "memory cache full", cache: fullCache(t), want: saml.CodeUnavailable, detail: "replay cache is full"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := baseConfig(t)
 			cfg.ReplayCache = tt.cache
 			e := refuse(t, newConn(t, cfg), golden(t, "jumpcloud-default"), tt.want)
-			if !errors.Is(e, tt.cause) {
+			if tt.cause != nil && !errors.Is(e, tt.cause) {
 				t.Errorf("the error does not wrap its cause %v", tt.cause)
+			}
+			if !strings.Contains(e.Detail(), tt.detail) {
+				t.Errorf("Detail() = %q, want it to say %q", e.Detail(), tt.detail)
 			}
 		})
 	}
@@ -228,19 +233,19 @@ func TestMemoryReplayCache(t *testing.T) {
 	if err := c.Consume(ctx, "a", pinned.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Consume(ctx, "a", pinned.Add(time.Hour)); !errors.Is(err, saml.ErrReplayDetected) {
+	if err := c.Consume(ctx, "a", pinned.Add(time.Hour)); !errors.Is(err, saml.CodeReplayed) {
 		t.Fatalf("second Consume of a: %v", err)
 	}
 	if err := c.Consume(ctx, "b", pinned.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Consume(ctx, "c", pinned.Add(time.Hour)); !errors.Is(err, saml.ErrReplayCacheFull) {
+	if err := c.Consume(ctx, "c", pinned.Add(time.Hour)); !errors.Is(err, saml.CodeUnavailable) || !strings.Contains(err.Error(), "full") {
 		t.Fatalf("Consume over the limit: %v", err)
 	}
 	// One millisecond before a expires it is still held; at its expiry it
 	// is gone and its room is free.
 	clock.set(pinned.Add(time.Minute - time.Millisecond))
-	if err := c.Consume(ctx, "a", pinned.Add(time.Hour)); !errors.Is(err, saml.ErrReplayDetected) {
+	if err := c.Consume(ctx, "a", pinned.Add(time.Hour)); !errors.Is(err, saml.CodeReplayed) {
 		t.Fatalf("a before expiry: %v", err)
 	}
 	clock.set(pinned.Add(time.Minute))

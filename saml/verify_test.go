@@ -2,7 +2,9 @@ package saml_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -330,7 +332,6 @@ func TestRealCaptures(t *testing.T) {
 				IdPMetadataXML: c.metadata,
 				EmailVerified:  tt.policy,
 				Now:            fixedClock(c.Now),
-				Logger:         quietLogger,
 			})
 			form := encode(c.response)
 			if tt.want != "" {
@@ -386,7 +387,8 @@ func TestRotation(t *testing.T) {
 			cfg := baseConfig(t)
 			configure(&cfg)
 			conn := newConn(t, cfg)
-			if n := len(conn.Certificates()); n != 2 {
+			if certs, _ := conn.Certificates(context.Background()); len(certs) != 2 {
+				n := len(certs)
 				t.Fatalf("%d certificates pinned, want 2", n)
 			}
 			for _, sign := range []samltest.Sign{samltest.SignAssertion, samltest.SignResponse, samltest.SignBoth} {
@@ -439,7 +441,8 @@ func TestNewConnectionMetadataVsPEM(t *testing.T) {
 	if got.Signature != saml.SignatureEither || got.EmailVerified != saml.EmailVerifiedRequire {
 		t.Errorf("defaults not filled in: %q %q", got.Signature, got.EmailVerified)
 	}
-	a, b := fromPEM.Certificates(), fromMD.Certificates()
+	a, _ := fromPEM.Certificates(context.Background())
+	b, _ := fromMD.Certificates(context.Background())
 	if len(a) != 1 || len(b) != 1 || !a[0].Equal(b[0]) {
 		t.Fatalf("pinned certificates differ: %d vs %d", len(a), len(b))
 	}
@@ -1041,6 +1044,11 @@ func TestGroupPolicy(t *testing.T) {
 				e := refuse(t, conn, form, tt.want)
 				if tt.check != nil {
 					tt.check(t, e)
+				}
+				// groups' own codes are saml's code names, and the cause
+				// stays reachable: both match.
+				if !errors.Is(e, groups.Code(tt.want)) || string(groups.Code(tt.want)) != string(e.Code) {
+					t.Errorf("errors.Is(err, groups.Code(%q)) = false", tt.want)
 				}
 				return
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,10 +10,11 @@ import (
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/gateway"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
-// The gateway's paths (saml.GatewayConfig's defaults, set explicitly so
+// The gateway's paths (gateway.Config's defaults, set explicitly so
 // that the routing below cannot drift from them). The cookie names are the
 // gateway's defaults: __Host-samlgate_session and __Host-samlgate_req_...,
 // or, with insecure_cookies, samlgate_session and samlgate_req_....
@@ -32,12 +32,12 @@ const (
 	metadataFetchTimeout = 15 * time.Second
 )
 
-// app is a configured gateway: the saml.Gateway, its metrics and the
+// app is a configured gateway: the gateway.Gateway, its metrics and the
 // background metadata refreshers.
 type app struct {
 	cfg      *Config
 	logger   *slog.Logger
-	gw       *saml.Gateway
+	gw       *gateway.Gateway
 	metrics  *metrics
 	fetchers []*saml.MetadataFetcher
 }
@@ -63,13 +63,12 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		if err != nil {
 			return nil, err
 		}
-		ccfg.Logger = logger.With("connection", fc.Name)
-		// One replay cache per connection for the life of the process:
-		// a connection rebuilt after a metadata refresh must still refuse
-		// the assertions its predecessor accepted.
-		ccfg.ReplayCache = saml.NewMemoryReplayCache(0, nil)
-
 		if fc.IdPMetadataURL != "" {
+			// The fetcher is the connection's certificate source: a
+			// rotation at the IdP reaches the connection at the next
+			// refresh, with no rebuild (and the connection keeps its
+			// replay cache). The entity ID and SSO URL come from the first
+			// copy and stay fixed.
 			f := &saml.MetadataFetcher{
 				URL:      fc.IdPMetadataURL,
 				Client:   client,
@@ -78,33 +77,15 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 				Logger:   logger.With("connection", fc.Name),
 			}
 			fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
-			xml, err := f.Fetch(fctx)
+			err := f.Refresh(fctx)
 			cancel()
 			if err != nil {
 				return nil, fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
 			}
-			ccfg.IdPMetadataXML = xml
-			base := ccfg
-			current := xml
-			f.OnUpdate = func(xml []byte) error {
-				if bytes.Equal(xml, current) {
-					return nil
-				}
-				next := base
-				next.IdPMetadataXML = xml
-				c, err := saml.NewConnection(next)
-				if err != nil {
-					// Keep serving with the previous connection.
-					return err
-				}
-				a.gw.SetConnection(c)
-				current = xml
-				logger.Info("IdP metadata refreshed", "connection", c.Name())
-				return nil
-			}
+			ccfg.IdPMetadataXML = f.Metadata()
+			ccfg.Certificates = f
 			a.fetchers = append(a.fetchers, f)
 		}
-
 		c, err := saml.NewConnection(ccfg)
 		if err != nil {
 			return nil, fmt.Errorf("connection %q: %w", fc.Name, err)
@@ -112,7 +93,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		conns = append(conns, c)
 	}
 
-	a.gw, err = saml.NewGateway(saml.GatewayConfig{
+	a.gw, err = gateway.New(gateway.Config{
 		Connections:     conns,
 		SessionKeys:     keys,
 		SessionLifetime: time.Duration(cfg.SessionLifetime),
@@ -157,21 +138,19 @@ func (a *app) handler() (http.Handler, error) {
 	}
 	var protected = newProxy(upstream, isGatewayCookie, a.logger)
 	if len(a.cfg.RequiredRoles) > 0 {
-		protected = saml.RequireRole(a.cfg.RequiredRoles...)(protected)
+		protected = gateway.RequireRole(a.cfg.RequiredRoles...)(protected)
 	}
 	if len(a.cfg.RequiredGroups) > 0 {
-		protected = saml.RequireGroup(a.cfg.RequiredGroups...)(protected)
+		protected = gateway.RequireGroup(a.cfg.RequiredGroups...)(protected)
 	}
 	if len(a.cfg.RequiredConnections) > 0 {
-		protected = saml.RequireConnection(a.cfg.RequiredConnections...)(protected)
+		protected = gateway.RequireConnection(a.cfg.RequiredConnections...)(protected)
 	}
 	protected = a.gw.RequireLogin(protected)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc(healthzPath, healthz)
-	for _, p := range []string{loginPath, callbackPath, metadataPath, logoutPath} {
-		mux.Handle(p, a.gw)
-	}
+	a.gw.Mount(mux)
 	mux.Handle("/", protected)
 	return stripIdentityHeadersHandler(mux), nil
 }

@@ -309,39 +309,115 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-// TestBrowserSameSiteNoneWithoutSecure records how this Chromium treats a
-// cookie with SameSite=None but no Secure attribute on http://127.0.0.1:
-// why the gateway's InsecureCookies mode uses SameSite=Lax for its
-// login-request cookie. It only logs.
-func TestBrowserSameSiteNoneWithoutSecure(t *testing.T) {
+// TestBrowserLoopbackRequestCookie runs the demo's setup, the gateway on
+// http://127.0.0.1 with insecure_cookies, in a real Chromium, but with the
+// IdP on another site (idp.test), as JumpCloud is: the login-request
+// cookie the gateway sets there must be SameSite=None; Secure, so that
+// Chromium keeps it from a loopback http origin and sends it on the IdP's
+// cross-site POST to the ACS. A SameSite=Lax cookie (the gateway's
+// fallback on other http hosts) would not be sent, and the login would be
+// refused with in_response_to_mismatch.
+func TestBrowserLoopbackRequestCookie(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-browser test skipped in -short mode")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	browser, _ := newBrowser(t, ctx)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.SetCookie(w, &http.Cookie{Name: "none_insecure", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode})
-		http.SetCookie(w, &http.Cookie{Name: "lax_insecure", Value: "1", Path: "/", SameSite: http.SameSiteLaxMode})
-		http.SetCookie(w, &http.Cookie{Name: "none_secure", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode, Secure: true})
-		_, _ = w.Write([]byte("<html><body>cookies</body></html>"))
-	}))
-	defer srv.Close()
-	if err := chromedp.Do(browser, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	cookies, err := cookiesFor(browser, srv.URL+"/")
+	browser, stopBrowser := newBrowser(t, ctx, chromedp.Flag("host-resolver-rules", "MAP idp.test 127.0.0.1"))
+	var logs syncBuffer
+	logger := newJSONLogger(&logs)
+
+	upstream := httptest.NewServer(upstreamHandler())
+	gwSrv := httptest.NewUnstartedServer(nil)
+	idpSrv := httptest.NewUnstartedServer(nil)
+	_, idpPort, _ := strings.Cut(idpSrv.Listener.Addr().String(), "127.0.0.1:")
+	gwURL := "http://" + gwSrv.Listener.Addr().String()
+	idpURL := "http://idp.test:" + idpPort
+	acs := gwURL + callbackPath + "?connection=" + demoConnection
+	defer func() {
+		stopBrowser()
+		gwSrv.Close()
+		idpSrv.Close()
+		upstream.Close()
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.Bytes())
+		}
+	}()
+
+	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := map[string]bool{}
-	for _, c := range cookies {
-		kept[c.Name] = true
+	idpSrv.Config.Handler = idp.handler()
+	idpSrv.Start()
+	cfg := &Config{
+		Upstream:        upstream.URL,
+		PublicURL:       gwURL,
+		SessionKeys:     []string{testKey32},
+		InsecureCookies: true,
+		Connections: []samlconfig.Connection{{
+			Name:            demoConnection,
+			SPEntityID:      demoSPEntityID,
+			ACSURL:          acs,
+			IdPEntityID:     idpURL + idpSSOPath,
+			IdPSSOURL:       idpURL + idpSSOPath,
+			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
+			Groups: samlconfig.Groups{Roles: []samlconfig.RoleMapping{
+				{Group: "Engineering", Role: "developer"},
+				{Group: "Admins", Role: "admin"},
+			}},
+		}},
 	}
-	t.Logf("on %s Chromium kept: SameSite=None without Secure: %v; SameSite=Lax without Secure: %v; SameSite=None; Secure: %v",
-		srv.URL, kept["none_insecure"], kept["lax_insecure"], kept["none_secure"])
-	if !kept["lax_insecure"] {
-		t.Error("Chromium dropped a SameSite=Lax cookie on http://127.0.0.1: the demo's sessions cannot work")
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(ctx, cfg, logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gwSrv.Config.Handler, err = a.handler(); err != nil {
+		t.Fatal(err)
+	}
+	gwSrv.Start()
+
+	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	deepLink := gwURL + "/reports/q3?team=eng"
+	err = chromedp.Do(tab,
+		chromedp.Navigate(deepLink),
+		chromedp.WaitVisible(chromedp.CSS("#choose-alice")),
+	)
+	if err != nil {
+		t.Fatalf("the IdP's chooser did not appear after opening %s: %v\npage: %s", deepLink, err, pageText(tab))
+	}
+	if loc, _ := chromedp.Run(tab, chromedp.Location()); !strings.HasPrefix(loc, idpURL) {
+		t.Fatalf("the chooser is at %s, not on the IdP's site %s", loc, idpURL)
+	}
+	cookies, err := cookiesFor(tab, acs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req *network.Cookie
+	for _, c := range cookies {
+		if strings.HasPrefix(c.Name, "samlgate_req_") {
+			req = c
+		}
+	}
+	if req == nil || req.SameSite != network.CookieSameSiteNone || !req.Secure || !req.HTTPOnly || req.Path != "/" {
+		t.Fatalf("the login-request cookie as Chromium keeps it: %+v, want samlgate_req_* with SameSite=None, Secure, HttpOnly, Path=/", req)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#choose-alice"))); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancelWait := context.WithTimeout(tab, 20*time.Second)
+	defer cancelWait()
+	v, err := readUpstreamPage(waitCtx)
+	if err != nil {
+		t.Fatalf("no upstream page after choosing alice (was the request cookie sent on the cross-site POST?): %v\npage: %s", err, pageText(tab))
+	}
+	checkAlice(t, v, deepLink)
+	if !bytes.Contains(logs.Bytes(), []byte(`"idp_initiated":false`)) {
+		t.Error("no SP-initiated login in the gateway's logs")
 	}
 }
 

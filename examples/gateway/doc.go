@@ -89,7 +89,7 @@
 // ceo@other-tenant.example in "Admins". The upstream must key its accounts
 // by (X-Forwarded-Connection, X-Forwarded-User), never by the user or the
 // email alone, and read groups and roles together with the connection
-// that asserted them. required_connections (saml.RequireConnection) admits
+// that asserted them. required_connections (gateway.RequireConnection) admits
 // only users of the listed connections; required_groups and required_roles
 // match a name whichever connection asserted it.
 //

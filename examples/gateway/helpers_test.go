@@ -46,15 +46,8 @@ func testLogger(t *testing.T) *slog.Logger {
 
 func loadTestIdP(t *testing.T) *samltest.IdP {
 	t.Helper()
-	keyPEM, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "idp.key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, err := os.ReadFile(filepath.Join("..", "..", "testdata", "keys", "idp.crt.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
+	dir := filepath.Join("..", "..", "testdata", "keys")
+	key, cert, err := samltest.LoadKeyPair(filepath.Join(dir, "idp.crt.pem"), filepath.Join(dir, "idp.key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

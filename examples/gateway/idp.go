@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/samlgate/samlgate/saml/samltest"
@@ -56,56 +58,56 @@ func findDemoUser(key string) (demoUser, bool) {
 	return demoUser{}, false
 }
 
-// The demo IdP's paths. Like a JumpCloud app, the IdP URL
-// (/saml2/demo) is both the entity ID and the SSO endpoint.
+// The demo IdP's paths. Like a JumpCloud app, the IdP URL (/saml2/demo)
+// is both the entity ID and the SSO URL the gateway sends AuthnRequests
+// to: there the demo shows its login page, a "choose a demo user" page
+// standing in for JumpCloud's login form, which hands the AuthnRequest
+// on to the samltest.Server mounted under it.
 const (
-	idpSSOPath      = "/saml2/demo"
-	idpMetadataPath = "/saml2/demo/metadata"
-	idpRespondPath  = "/saml2/demo/respond"
-	idpLaunchPath   = "/portal/launch"
+	idpSSOPath          = "/saml2/demo"
+	idpMetadataPath     = idpSSOPath + samltest.MetadataPath
+	idpServerSSOPath    = idpSSOPath + samltest.SSOPath
+	idpIdPInitiatedPath = idpSSOPath + samltest.IdPInitiatedPath
 )
 
 // demoIdP is a JumpCloud-like IdP for one SSO app (the demo gateway's
-// connection), built on samltest: a user portal with app tiles
-// (IdP-initiated logins) and an SSO endpoint that answers AuthnRequests
-// (SP-initiated logins) after a "choose a demo user" page, which stands in
-// for JumpCloud's login form.
+// connection), built on samltest.Server: a user portal with app tiles
+// (IdP-initiated logins) and a login page that answers AuthnRequests
+// (SP-initiated logins) for the demo user chosen there.
 type demoIdP struct {
 	idp        *samltest.IdP
+	srv        *samltest.Server
 	spEntityID string // the app's SP Entity ID (the Audience)
-	acsURL     string // the app's ACS URL (Destination and Recipient)
 	gatewayURL string // for the portal's links
 	logger     *slog.Logger
 }
 
 // newDemoIdP generates a key pair (a fresh one per run: nothing to set up,
-// nothing secret on disk) and returns the IdP whose base URL is baseURL.
+// nothing secret on disk) and returns the IdP whose base URL is baseURL,
+// answering at the app's ACS URL acsURL only.
 func newDemoIdP(baseURL, spEntityID, acsURL, gatewayURL string, logger *slog.Logger) (*demoIdP, error) {
 	now := time.Now()
 	key, cert, err := samltest.NewKeyPair(2048, now.Add(-time.Hour), now.AddDate(1, 0, 0), "")
 	if err != nil {
 		return nil, fmt.Errorf("idp: generating the signing key: %w", err)
 	}
-	idp := samltest.New(key, cert, baseURL+idpSSOPath)
 	// JumpCloud's default: the metadata declares the HTTP-POST binding
 	// only. The SSO endpoint accepts both bindings anyway.
-	return &demoIdP{idp: idp, spEntityID: spEntityID, acsURL: acsURL, gatewayURL: gatewayURL, logger: logger}, nil
+	idp := samltest.New(key, cert, baseURL+idpSSOPath)
+	d := &demoIdP{idp: idp, spEntityID: spEntityID, gatewayURL: gatewayURL, logger: logger}
+	// Like JumpCloud, answer only at the ACS URL configured for the app:
+	// an AuthnRequest cannot send the response anywhere else.
+	d.srv = &samltest.Server{IdP: idp, ACSURLs: []string{acsURL}, Respond: d.respond}
+	return d, nil
 }
 
 func (d *demoIdP) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.portal)
-	mux.HandleFunc("GET "+idpLaunchPath, d.launch)
-	mux.HandleFunc("GET "+idpMetadataPath, d.metadata)
-	mux.HandleFunc(idpSSOPath, d.sso)
-	mux.HandleFunc("POST "+idpRespondPath, d.respond)
+	mux.HandleFunc(idpSSOPath, d.login)
+	mux.Handle(idpSSOPath+"/", http.StripPrefix(idpSSOPath, d.srv))
 	mux.HandleFunc("/healthz", healthz)
 	return securityHeaders(mux)
-}
-
-func (d *demoIdP) metadata(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/samlmetadata+xml")
-	_, _ = w.Write(d.idp.Metadata())
 }
 
 var portalTemplate = template.Must(template.New("portal").Parse(`<!DOCTYPE html>
@@ -129,31 +131,21 @@ For an <b>SP-initiated</b> login, open the gateway instead: <a href="{{.GatewayU
 <b>{{.Email}}</b><br>
 <small>groups: {{range $i, $g := .Groups}}{{if $i}}, {{end}}{{$g}}{{else}}none{{end}}</small><br>
 <small>{{.Note}}</small>
-<a class="tile" id="tile-{{.Key}}" href="/portal/launch?user={{.Key}}">samlgate demo</a>
+<a class="tile" id="tile-{{.Key}}" href="{{$.LaunchPath}}?user={{.Key}}">samlgate demo</a>
 </div>
 {{- end}}
 </div>
-<p><small>IdP entity ID and SSO URL: {{.EntityID}} · <a href="/saml2/demo/metadata">metadata</a></small></p>
+<p><small>IdP entity ID and SSO URL: {{.EntityID}} · <a href="{{.MetadataPath}}">metadata</a></small></p>
 </body>
 </html>
 `))
 
 func (d *demoIdP) portal(w http.ResponseWriter, r *http.Request) {
 	writeTemplate(w, portalTemplate, struct {
-		GatewayURL, EntityID string
-		Users                []demoUser
-	}{d.gatewayURL, d.idp.EntityID, demoUsers})
-}
-
-// launch is an app tile: an IdP-initiated response for the user, posted to
-// the app's first ACS URL by an auto-submitting form.
-func (d *demoIdP) launch(w http.ResponseWriter, r *http.Request) {
-	u, ok := findDemoUser(r.URL.Query().Get("user"))
-	if !ok {
-		http.Error(w, "no such demo user", http.StatusNotFound)
-		return
-	}
-	d.postResponse(w, r, u, "", "")
+		GatewayURL, EntityID     string
+		LaunchPath, MetadataPath string
+		Users                    []demoUser
+	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, demoUsers})
 }
 
 var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>
@@ -164,9 +156,11 @@ var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>
 <body>
 <h1>Sign in to "samlgate demo"</h1>
 <p>The gateway sent an AuthnRequest (SP-initiated login). A real JumpCloud would ask for a password and MFA here; the demo IdP lets you choose who you are.</p>
-<form method="post" action="/saml2/demo/respond">
-<input type="hidden" name="request_id" value="{{.RequestID}}">
-<input type="hidden" name="relay_state" value="{{.RelayState}}">
+<form method="{{.Method}}" action="{{.Action}}">
+<input type="hidden" name="SAMLRequest" value="{{.SAMLRequest}}">
+{{- if .RelayState}}
+<input type="hidden" name="RelayState" value="{{.RelayState}}">
+{{- end}}
 {{- range .Users}}
 <button type="submit" id="choose-{{.Key}}" name="user" value="{{.Key}}">{{.Email}} <small>({{.Note}})</small></button>
 {{- end}}
@@ -175,57 +169,36 @@ var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>
 </html>
 `))
 
-// sso answers an SP-initiated AuthnRequest (HTTP-Redirect or HTTP-POST
-// binding) with the "choose a demo user" page.
-func (d *demoIdP) sso(w http.ResponseWriter, r *http.Request) {
-	id, acs, relayState, err := d.idp.ParseAuthnRequest(r)
+// login is the page at the IdP's SSO URL: it checks the AuthnRequest
+// (HTTP-Redirect or HTTP-POST binding) and shows the "choose a demo user"
+// page, whose buttons send the same AuthnRequest, with the same binding,
+// on to the samltest.Server's SSO endpoint with the user chosen.
+func (d *demoIdP) login(w http.ResponseWriter, r *http.Request) {
+	_, _, relayState, err := d.idp.ParseAuthnRequest(r)
 	if err != nil {
 		d.logger.Warn("idp: bad AuthnRequest", "err", err)
 		http.Error(w, "bad AuthnRequest: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	// Like JumpCloud, answer only at the ACS URL configured for the app:
-	// an AuthnRequest cannot send the response anywhere else.
-	if acs != "" && acs != d.acsURL {
-		d.logger.Warn("idp: AuthnRequest names an ACS URL the app does not have", "got", acs, "want", d.acsURL)
-		http.Error(w, fmt.Sprintf("the AuthnRequest's AssertionConsumerServiceURL %q is not this app's ACS URL %q", acs, d.acsURL), http.StatusBadRequest)
-		return
+	samlRequest := r.URL.Query().Get("SAMLRequest")
+	if r.Method == http.MethodPost {
+		samlRequest = r.PostForm.Get("SAMLRequest")
 	}
 	writeTemplate(w, chooseTemplate, struct {
-		RequestID, RelayState string
-		Users                 []demoUser
-	}{id, relayState, demoUsers})
+		Method, Action, SAMLRequest, RelayState string
+		Users                                   []demoUser
+	}{strings.ToLower(r.Method), idpServerSSOPath, samlRequest, relayState, demoUsers})
 }
 
-// respond is the chosen user's answer to an AuthnRequest: a response with
-// InResponseTo, posted to the ACS URL with the RelayState.
-func (d *demoIdP) respond(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	u, ok := findDemoUser(r.PostForm.Get("user"))
+// respond is the samltest.Server's Respond: the response for the demo user
+// chosen on the login page or by a portal tile (a RequestDenied error for
+// a user not bound to the app).
+func (d *demoIdP) respond(r *http.Request, req samltest.AuthnRequest) (samltest.Response, error) {
+	u, ok := findDemoUser(r.FormValue("user"))
 	if !ok {
-		http.Error(w, "no such demo user", http.StatusBadRequest)
-		return
+		return samltest.Response{}, errors.New("no such demo user")
 	}
-	reqID := r.PostForm.Get("request_id")
-	if reqID == "" {
-		http.Error(w, "no request_id", http.StatusBadRequest)
-		return
-	}
-	d.postResponse(w, r, u, reqID, r.PostForm.Get("relay_state"))
-}
-
-// postResponse mints the response for u (a RequestDenied error for a user
-// not bound to the app) and writes the auto-submitting form.
-func (d *demoIdP) postResponse(w http.ResponseWriter, r *http.Request, u demoUser, inResponseTo, relayState string) {
-	resp := samltest.Response{
-		Audience:     d.spEntityID,
-		Destination:  d.acsURL,
-		InResponseTo: inResponseTo,
-	}
+	resp := samltest.Response{Audience: d.spEntityID}
 	if u.Bound {
 		resp.NameID = u.Email
 		resp.Email = u.Email
@@ -242,20 +215,12 @@ func (d *demoIdP) postResponse(w http.ResponseWriter, r *http.Request, u demoUse
 		resp.OmitAssertion = true
 		resp.Sign = samltest.SignNone
 	}
-	form, err := d.idp.FormValue(resp)
-	if err != nil {
-		d.logger.Error("idp: minting the response", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
 	flow := "idp-initiated"
-	if inResponseTo != "" {
+	if req.ID != "" {
 		flow = "sp-initiated"
 	}
 	d.logger.Debug("idp: posting a response", "user", u.Key, "flow", flow, "bound", u.Bound)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(d.idp.HTMLPostForm(d.acsURL, form, relayState))
+	return resp, nil
 }
 
 func writeTemplate(w http.ResponseWriter, t *template.Template, data any) {

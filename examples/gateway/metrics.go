@@ -6,8 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/gateway"
 )
 
 // metrics are the gateway's Prometheus metrics, on a registry of their own
@@ -54,7 +53,7 @@ func newMetrics(connectionNames []string) *metrics {
 }
 
 // observe is the GatewayConfig.Observer.
-func (m *metrics) observe(ev saml.LoginEvent) {
+func (m *metrics) observe(ev gateway.LoginEvent) {
 	conn := ev.Connection
 	if !m.known[conn] {
 		conn = "unknown"

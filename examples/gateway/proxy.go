@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/gateway"
 )
 
 // The identity headers the gateway sets on every proxied request. The
@@ -204,7 +205,7 @@ func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog
 			if isGatewayCookie != nil {
 				stripCookies(pr.Out.Header, isGatewayCookie)
 			}
-			if id, ok := saml.IdentityFromContext(pr.In.Context()); ok {
+			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok {
 				setIdentityHeaders(pr.Out.Header, id)
 			}
 		},
@@ -215,7 +216,7 @@ func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := saml.IdentityFromContext(r.Context()); !ok {
+		if _, ok := gateway.IdentityFromContext(r.Context()); !ok {
 			// Unreachable behind RequireLogin; fail closed all the same.
 			logger.ErrorContext(r.Context(), "proxy reached without an identity", "path", r.URL.Path)
 			http.Error(w, "internal error", http.StatusInternalServerError)

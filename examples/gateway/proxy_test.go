@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/gateway"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -202,7 +202,7 @@ func TestProxyAnonymous(t *testing.T) {
 		t.Fatalf("the upstream received %d anonymous requests", n)
 	}
 	// A forged cookie is no session either.
-	rec := e.get("/private", []*http.Cookie{{Name: saml.DefaultCookieName, Value: "forged"}}, nil)
+	rec := e.get("/private", []*http.Cookie{{Name: gateway.DefaultCookieName, Value: "forged"}}, nil)
 	if rec.Code == http.StatusOK || e.receivedCount() != 0 {
 		t.Fatalf("a forged session cookie reached the upstream: %d", rec.Code)
 	}

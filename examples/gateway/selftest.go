@@ -119,7 +119,7 @@ func selftest(ctx context.Context, d *demo, tr *http.Transport) (*selftestReport
 	if err != nil {
 		return r, fmt.Errorf("sp-initiated: the IdP's user chooser: %w", err)
 	}
-	if form.Fields.Get("relay_state") == "" {
+	if form.Fields.Get("RelayState") == "" {
 		return r, errors.New("sp-initiated: the gateway sent no RelayState with its AuthnRequest")
 	}
 	p, err = wc.submit(ctx, form, button)

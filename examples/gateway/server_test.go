@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/gateway"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -130,17 +131,17 @@ func TestMetrics(t *testing.T) {
 		t.Error("a client-chosen connection name became a label value")
 	}
 	all, _ := parseLoginCounts(strings.NewReader(text))
-	if all["unknown"][string(saml.CodeUnknownConnection)] != 1 {
+	if all["unknown"][string(gateway.CodeUnknownConnection)] != 1 {
 		t.Errorf("unknown connection not counted: %v", all)
 	}
 }
 
 func TestObserveLabels(t *testing.T) {
 	m := newMetrics([]string{"acme"})
-	m.observe(saml.LoginEvent{Connection: "acme", Duration: 3 * time.Millisecond})
-	m.observe(saml.LoginEvent{Connection: "acme", Code: saml.CodeReplayed})
-	m.observe(saml.LoginEvent{Connection: "", Code: saml.CodeUnknownConnection})
-	m.observe(saml.LoginEvent{Connection: "evil", Code: saml.CodeMalformed})
+	m.observe(gateway.LoginEvent{Connection: "acme", Duration: 3 * time.Millisecond})
+	m.observe(gateway.LoginEvent{Connection: "acme", Code: saml.CodeReplayed})
+	m.observe(gateway.LoginEvent{Connection: "", Code: gateway.CodeUnknownConnection})
+	m.observe(gateway.LoginEvent{Connection: "evil", Code: saml.CodeMalformed})
 	got, err := parseLoginCounts(strings.NewReader(scrape(t, m.handler())))
 	if err != nil {
 		t.Fatal(err)

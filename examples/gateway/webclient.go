@@ -168,7 +168,9 @@ func (p *page) forms() ([]*htmlForm, error) {
 }
 
 // samlForm returns the page's form carrying SAMLRequest or SAMLResponse (a
-// SAML HTTP-POST binding page), or nil.
+// SAML HTTP-POST binding page), or nil. A form with a named button asks
+// for a choice (the demo IdP's login page, which hands the AuthnRequest
+// on), so it does not count: the binding's forms submit themselves.
 func (p *page) samlForm() *htmlForm {
 	if !strings.Contains(p.Header.Get("Content-Type"), "html") {
 		return nil
@@ -178,11 +180,20 @@ func (p *page) samlForm() *htmlForm {
 		return nil
 	}
 	for _, f := range forms {
-		if f.Method == http.MethodPost && (f.Fields.Has("SAMLRequest") || f.Fields.Has("SAMLResponse")) {
+		if f.Method == http.MethodPost && (f.Fields.Has("SAMLRequest") || f.Fields.Has("SAMLResponse")) && !f.hasNamedButton() {
 			return f
 		}
 	}
 	return nil
+}
+
+func (f *htmlForm) hasNamedButton() bool {
+	for _, b := range f.Buttons {
+		if b.Name != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hrefByID returns the absolute href of the element with the id.

@@ -16,9 +16,9 @@ func TestExitStatus(t *testing.T) {
 		code    int
 		message string // for exit status 2: in the message
 	}{
-		{"all_accepted", append(append([]string{"verify"}, acme("-now", pinned)...), "testdata/jumpcloud-default.xml", "testdata/response-signed.xml"), exitOK, ""},
-		{"one_rejected", append(append([]string{"verify"}, acme("-now", pinned)...), "testdata/jumpcloud-default.xml", "testdata/wrong-key.xml"), exitRejected, ""},
-		{"flags_after_files", append([]string{"verify", "testdata/jumpcloud-default.xml"}, acme("-now", pinned)...), exitOK, ""},
+		{"all_accepted", append(append([]string{"verify"}, acme("-now", pinned)...), golden+"jumpcloud-default.xml", golden+"response-signed.xml"), exitOK, ""},
+		{"one_rejected", append(append([]string{"verify"}, acme("-now", pinned)...), golden+"jumpcloud-default.xml", golden+"wrong-key.xml"), exitRejected, ""},
+		{"flags_after_files", append([]string{"verify", golden + "jumpcloud-default.xml"}, acme("-now", pinned)...), exitOK, ""},
 		{"no_command", nil, exitUsage, ""},
 		{"unknown_command", []string{"check"}, exitUsage, "unknown command"},
 		{"no_file", append([]string{"verify"}, acme()...), exitUsage, "at least one FILE"},
@@ -26,17 +26,17 @@ func TestExitStatus(t *testing.T) {
 		{"stdin_twice", append(append([]string{"verify"}, acme()...), "-", "-"), exitUsage, "more than once"},
 		{"unknown_flag", []string{"verify", "-idp-certificate", "x", "f"}, exitUsage, "-idp-certificate"},
 		{"bad_now", append(append([]string{"verify"}, acme("-now", "yesterday")...), "f"), exitUsage, "RFC 3339"},
-		{"missing_settings", []string{"verify", "-idp-cert", keys + "idp.crt.pem", "testdata/jumpcloud-default.xml"}, exitUsage, "missing -sp-entity-id, -acs-url, -idp-entity-id"},
-		{"private_key_as_cert", append(append([]string{"verify"}, acme("-idp-cert", keys+"idp.key.pem")...), "testdata/jumpcloud-default.xml"), exitUsage, "is this the private key?"},
-		{"expired_certificate_configured", []string{"verify", "-sp-entity-id", spEntityID, "-acs-url", acsURL, "-idp-entity-id", idpEntity, "-idp-cert", keys + "expired.crt.pem", "-now", pinned, "testdata/expired-cert.xml"}, exitUsage, "certificate_expired: IdP certificate"},
-		{"weak_key_configured", append(append([]string{"verify"}, acme("-idp-cert", keys+"weak.crt.pem")...), "testdata/jumpcloud-default.xml"), exitUsage, "1024-bit RSA key"},
-		{"bad_policy", append(append([]string{"verify"}, acme("-signature", "assertions")...), "testdata/jumpcloud-default.xml"), exitUsage, "Signature \"assertions\""},
-		{"config_needs_connection", []string{"verify", "-config", "testdata/gateway.yaml", "testdata/jumpcloud-default.xml"}, exitUsage, "choose one with -connection NAME"},
-		{"config_unknown_connection", []string{"verify", "-config", "testdata/gateway.yaml", "-connection", "initech", "testdata/jumpcloud-default.xml"}, exitUsage, "no connection \"initech\""},
-		{"config_missing", []string{"verify", "-config", "testdata/nonexistent.yaml", "testdata/jumpcloud-default.xml"}, exitUsage, "-config"},
-		{"idp_entity_id_as_sp_entity_id", append(append([]string{"verify"}, acme("-sp-entity-id", idpEntity)...), "testdata/jumpcloud-default.xml"), exitUsage, "IdPEntityID and SPEntityID are both"},
-		{"inspect_two_files", []string{"inspect", "testdata/jumpcloud-default.xml", "testdata/wrong-key.xml"}, exitUsage, "exactly one FILE"},
-		{"metadata_with_file", append(append([]string{"metadata"}, acme()...), "testdata/jumpcloud-default.xml"), exitUsage, "takes no FILE"},
+		{"missing_settings", []string{"verify", "-idp-cert", keys + "idp.crt.pem", golden + "jumpcloud-default.xml"}, exitUsage, "missing -sp-entity-id, -acs-url, -idp-entity-id"},
+		{"private_key_as_cert", append(append([]string{"verify"}, acme("-idp-cert", keys+"idp.key.pem")...), golden+"jumpcloud-default.xml"), exitUsage, "is this the private key?"},
+		{"expired_certificate_configured", []string{"verify", "-sp-entity-id", spEntityID, "-acs-url", acsURL, "-idp-entity-id", idpEntity, "-idp-cert", keys + "expired.crt.pem", "-now", pinned, golden + "expired-cert.xml"}, exitUsage, "certificate_expired: IdP certificate"},
+		{"weak_key_configured", append(append([]string{"verify"}, acme("-idp-cert", keys+"weak.crt.pem")...), golden+"jumpcloud-default.xml"), exitUsage, "1024-bit RSA key"},
+		{"bad_policy", append(append([]string{"verify"}, acme("-signature", "assertions")...), golden+"jumpcloud-default.xml"), exitUsage, "Signature \"assertions\""},
+		{"config_needs_connection", []string{"verify", "-config", "testdata/gateway.yaml", golden + "jumpcloud-default.xml"}, exitUsage, "choose one with -connection NAME"},
+		{"config_unknown_connection", []string{"verify", "-config", "testdata/gateway.yaml", "-connection", "initech", golden + "jumpcloud-default.xml"}, exitUsage, "no connection \"initech\""},
+		{"config_missing", []string{"verify", "-config", "testdata/nonexistent.yaml", golden + "jumpcloud-default.xml"}, exitUsage, "-config"},
+		{"idp_entity_id_as_sp_entity_id", append(append([]string{"verify"}, acme("-sp-entity-id", idpEntity)...), golden+"jumpcloud-default.xml"), exitUsage, "IdPEntityID and SPEntityID are both"},
+		{"inspect_two_files", []string{"inspect", golden + "jumpcloud-default.xml", golden + "wrong-key.xml"}, exitUsage, "exactly one FILE"},
+		{"metadata_with_file", append(append([]string{"metadata"}, acme()...), golden+"jumpcloud-default.xml"), exitUsage, "takes no FILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,27 +18,24 @@ func TestInputForms(t *testing.T) {
 		form       string
 		found      string // on stderr
 	}{
-		{"raw_xml", "jumpcloud-default.xml", "", formXML, "found raw XML (5850 bytes)"},
-		{"base64_wrapped", "jumpcloud-default.b64", "", formBase64, "found a base64 SAMLResponse value"},
-		{"form_body", "jumpcloud-default.form", "", formBody, "found a URL-encoded form body (fields SAMLResponse, RelayState)"},
-		{"har_last_post", "jumpcloud-default.har", "", formHAR,
+		{"raw_xml", golden + "jumpcloud-default.xml", "", formXML, "found raw XML (5850 bytes)"},
+		{"base64_wrapped", "testdata/jumpcloud-default.b64", "", formBase64, "found a base64 SAMLResponse value"},
+		{"form_body", "testdata/jumpcloud-default.form", "", formBody, "found a URL-encoded form body (fields SAMLResponse, RelayState)"},
+		{"har_last_post", "testdata/jumpcloud-default.har", "", formHAR,
 			"found a HAR export: the POST to " + acsURL + " (request 5 of 6; the last of 2 POSTs with a SAMLResponse), for connection acme"},
-		{"har_params_only", "jumpcloud-default-params.har", "", formHAR, "found a HAR export: the POST to " + acsURL + " (request 3 of 4), for connection acme"},
-		{"stdin_form_body", "-", "jumpcloud-default.form", formBody, "-: found a URL-encoded form body"},
-		{"stdin_har", "-", "jumpcloud-default.har", formHAR, "-: found a HAR export"},
+		{"har_params_only", "testdata/jumpcloud-default-params.har", "", formHAR, "found a HAR export: the POST to " + acsURL + " (request 3 of 4), for connection acme"},
+		{"stdin_form_body", "-", "testdata/jumpcloud-default.form", formBody, "-: found a URL-encoded form body"},
+		{"stdin_har", "-", "testdata/jumpcloud-default.har", formHAR, "-: found a HAR export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := tt.file
-			if file != "-" {
-				file = "testdata/" + file
-			}
 			stdin := func() *bytes.Reader {
 				if tt.stdin == "" {
 					return bytes.NewReader(nil)
 				}
-				data, err := os.ReadFile("testdata/" + tt.stdin)
+				data, err := os.ReadFile(tt.stdin)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -94,7 +91,7 @@ func TestInputFormsRejected(t *testing.T) {
 // TestDecodeInput covers the detection rules on inputs that are not worth
 // a fixture file.
 func TestDecodeInput(t *testing.T) {
-	xml, err := os.ReadFile("testdata/jumpcloud-default.xml")
+	xml, err := os.ReadFile(golden + "jumpcloud-default.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +177,7 @@ func TestHostileXML(t *testing.T) {
 // TestNoSecretsPrinted checks that the SAMLResponse itself, a bearer
 // credential for a few minutes, is never echoed.
 func TestNoSecretsPrinted(t *testing.T) {
-	xml, err := os.ReadFile("testdata/jumpcloud-default.xml")
+	xml, err := os.ReadFile(golden + "jumpcloud-default.xml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -440,14 +439,11 @@ func inspectSignature(sig *etree.Element, now time.Time, pinned []*x509.Certific
 }
 
 func inspectCertificate(text string, now time.Time, pinned []*x509.Certificate) *certInfo {
-	der, err := base64.StdEncoding.DecodeString(stripSpace(text))
+	certs, err := saml.ParseCertificatesPEM([]byte(text))
 	if err != nil {
-		return &certInfo{Error: "the X509Certificate is not base64"}
+		return &certInfo{Error: "the X509Certificate cannot be read: " + err.Error()}
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return &certInfo{Error: "the X509Certificate cannot be parsed: " + err.Error()}
-	}
+	cert := certs[0]
 	ci := &certInfo{
 		Fingerprint: saml.Fingerprint(cert),
 		Subject:     cert.Subject.String(),

@@ -25,7 +25,7 @@ func inspectJSON(t *testing.T, args ...string) *report {
 // TestInspect checks what inspect shows an admin: everything the console
 // is compared with, and the certificate against -idp-cert.
 func TestInspect(t *testing.T) {
-	r := inspectJSON(t, "-idp-cert", keys+"idp.crt.pem", "-now", "2026-01-15T10:20:00Z", "testdata/wrong-key.xml")
+	r := inspectJSON(t, "-idp-cert", keys+"idp.crt.pem", "-now", "2026-01-15T10:20:00Z", golden+"wrong-key.xml")
 	if r.Verified || r.Form != formXML || r.Now != "2026-01-15T10:20:00Z" {
 		t.Errorf("verified %v, form %s, now %s", r.Verified, r.Form, r.Now)
 	}
@@ -80,7 +80,7 @@ func TestInspect(t *testing.T) {
 		}
 	}
 
-	r = inspectJSON(t, "-idp-cert", keys+"idp.crt.pem", "-now", pinned, "testdata/both-signed.xml")
+	r = inspectJSON(t, "-idp-cert", keys+"idp.crt.pem", "-now", pinned, golden+"both-signed.xml")
 	if len(r.Signatures) != 2 || r.Signatures[0].Element != "Response" || r.Signatures[1].Element != "Assertion" {
 		t.Fatalf("signatures %+v", r.Signatures)
 	}
@@ -90,15 +90,15 @@ func TestInspect(t *testing.T) {
 		}
 	}
 
-	r = inspectJSON(t, "-now", pinned, "testdata/sha1.xml")
+	r = inspectJSON(t, "-now", pinned, golden+"sha1.xml")
 	if algorithmName(r.Signatures[0].SignatureMethod) != "RSA-SHA1" || !strings.Contains(strings.Join(r.Remarks, " "), "SHA-1") {
 		t.Errorf("sha1: %+v %v", r.Signatures[0], r.Remarks)
 	}
 
-	r = inspectJSON(t, "testdata/not-bound.xml")
+	r = inspectJSON(t, golden+"request-denied.xml")
 	if r.Assertion != nil || r.Response.StatusMessage != "The user is not allowed to use this application" ||
 		!strings.Contains(r.Response.Status, "RequestDenied") {
-		t.Errorf("not-bound: %+v", r.Response)
+		t.Errorf("request-denied: %+v", r.Response)
 	}
 
 	r = inspectJSON(t, "testdata/jumpcloud-default.har")
@@ -110,7 +110,7 @@ func TestInspect(t *testing.T) {
 // TestInspectForPeople checks the default output, and that it never
 // claims the response is valid.
 func TestInspectForPeople(t *testing.T) {
-	res := samlcheck(t, nil, "inspect", "-idp-cert", keys+"idp.crt.pem", "-now", "2026-01-15T10:20:00Z", "testdata/wrong-key.xml")
+	res := samlcheck(t, nil, "inspect", "-idp-cert", keys+"idp.crt.pem", "-now", "2026-01-15T10:20:00Z", golden+"wrong-key.xml")
 	if res.code != exitOK {
 		t.Fatalf("exit status %d", res.code)
 	}

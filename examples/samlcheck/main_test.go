@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/samltest"
 )
 
 // bin is the samlcheck command, built once by TestMain: the diagnoses are
@@ -43,14 +43,20 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// The settings of the fixtures (testdata/README.md of the module).
+// The fixtures: the standard responses are the repository's
+// testdata/golden (testdata/README.md there), and testdata here holds only
+// what samlcheck adds (other mistakes, other capture forms). Their
+// settings are samltest's Fixture* ones.
 const (
-	pinned     = "2026-01-15T10:00:30Z" // 30 s after the fixtures were issued
+	golden     = "../../testdata/golden/"
 	keys       = "../../testdata/keys/"
-	acsURL     = "https://auth.example.com/login/callback?connection=acme"
-	spEntityID = "urn:samlgate:acme"
-	idpEntity  = "https://sso.jumpcloud.com/saml2/acme"
+	acsURL     = samltest.FixtureACSURL
+	spEntityID = samltest.FixtureSPEntityID
+	idpEntity  = samltest.FixtureIdPEntityID
 )
+
+// pinned is 30 s after the fixtures were issued.
+var pinned = samltest.FixtureClock().Add(30 * time.Second).Format(time.RFC3339)
 
 // acme is the acme connection as flags, the way the README shows it.
 func acme(extra ...string) []string {
@@ -113,17 +119,9 @@ func jsonLines(t *testing.T, out string) []fileResult {
 
 func fingerprint(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(keys + name + ".crt.pem")
+	idp, err := samltest.LoadFixtureIdP(keys, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM block", name)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return saml.Fingerprint(cert)
+	return saml.Fingerprint(idp.Certificate)
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -393,8 +393,17 @@ func readCerts(paths []string) ([][]byte, error) {
 // warnings (a certificate about to expire) on stderr.
 func newConnection(e *env, cfg saml.ConnectionConfig, now func() time.Time) (*saml.Connection, error) {
 	cfg.Now = now
-	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return saml.NewConnection(cfg)
+	conn, err := saml.NewConnection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The verifier never logs: the command warns itself.
+	expiring, _ := conn.ExpiringCertificates(context.Background(), 0)
+	for _, cert := range expiring {
+		fmt.Fprintf(e.stderr, "warning: IdP certificate %s expires %s (in %d days)\n",
+			saml.Fingerprint(cert), cert.NotAfter.UTC().Format(time.RFC3339), int(cert.NotAfter.Sub(now()).Hours()/24))
+	}
+	return conn, nil
 }
 
 // configFailure reports err from build or NewConnection.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -46,44 +45,16 @@ type fileResult struct {
 	Error    *diagnosis    `json:"error,omitempty"`
 }
 
+// identityJSON is the identity of verify -json: the JSON of saml.Identity,
+// with the attributes added (saml.Identity leaves them out of its JSON).
 type identityJSON struct {
-	Connection          string              `json:"connection"`
-	Subject             string              `json:"subject"`
-	SubjectFormat       string              `json:"subject_format,omitempty"`
-	Email               string              `json:"email"`
-	EmailVerified       bool                `json:"email_verified"`
-	GivenName           string              `json:"given_name"`
-	FamilyName          string              `json:"family_name"`
-	DisplayName         string              `json:"display_name,omitempty"`
-	Groups              []string            `json:"groups"`
-	Roles               []string            `json:"roles"`
-	Issuer              string              `json:"issuer"`
-	SessionIndex        string              `json:"session_index"`
-	AssertionID         string              `json:"assertion_id"`
-	AuthnInstant        time.Time           `json:"authn_instant"`
-	SessionNotOnOrAfter *time.Time          `json:"session_not_on_or_after,omitempty"`
-	InResponseTo        string              `json:"in_response_to,omitempty"`
-	Attributes          map[string][]string `json:"attributes"`
+	*saml.Identity
+	// Attributes maps each attribute name to its values, as received.
+	Attributes map[string][]string `json:"attributes"`
 }
 
 func newIdentityJSON(id *saml.Identity) *identityJSON {
-	j := &identityJSON{
-		Connection: id.Connection, Subject: id.Subject, SubjectFormat: id.SubjectFormat,
-		Email: id.Email, EmailVerified: id.EmailVerified,
-		GivenName: id.GivenName, FamilyName: id.FamilyName, DisplayName: id.DisplayName,
-		Groups: id.Groups, Roles: id.Roles,
-		Issuer: id.Issuer, SessionIndex: id.SessionIndex, AssertionID: id.AssertionID,
-		AuthnInstant: id.AuthnInstant, InResponseTo: id.InResponseTo,
-		Attributes: map[string][]string{},
-	}
-	if !id.SessionNotOnOrAfter.IsZero() {
-		t := id.SessionNotOnOrAfter
-		j.SessionNotOnOrAfter = &t
-	}
-	for _, a := range id.Attributes {
-		j.Attributes[a.Name] = append(j.Attributes[a.Name], a.Values...)
-	}
-	return j
+	return &identityJSON{Identity: id, Attributes: id.Attributes.Map()}
 }
 
 func cmdVerify(e *env, args []string) int {
@@ -195,7 +166,7 @@ func (v *verifier) explain(se *saml.Error, d *decoded) []string {
 	case saml.CodeUntrustedCertificate:
 		notes = append(notes, "expected: the SHA-256 fingerprint of each configured IdP certificate; found: the certificate the response carries in its signature's KeyInfo.")
 		if cert := keyInfoCertificate(doc); cert != nil {
-			for _, pinned := range v.conn.Certificates() {
+			for _, pinned := range pinnedCertificates(v.conn) {
 				if pinned.Subject.String() == cert.Subject.String() {
 					same := fmt.Sprintf("Both certificates have the subject %q", cert.Subject.String())
 					if strings.Contains(cert.Subject.String(), "JumpCloudSAML") {
@@ -408,19 +379,22 @@ func keyInfoCertificate(doc *etree.Document) *x509.Certificate {
 		return nil
 	}
 	for _, el := range doc.FindElements("//Signature/KeyInfo/X509Data/X509Certificate") {
-		der, err := base64.StdEncoding.DecodeString(stripSpace(el.Text()))
-		if err != nil {
-			continue
-		}
-		if cert, err := x509.ParseCertificate(der); err == nil {
-			return cert
+		if certs, err := saml.ParseCertificatesPEM([]byte(el.Text())); err == nil {
+			return certs[0]
 		}
 	}
 	return nil
 }
 
+// pinnedCertificates are the connection's trusted certificates; its
+// source is static here, so it cannot fail.
+func pinnedCertificates(conn *saml.Connection) []*x509.Certificate {
+	certs, _ := conn.Certificates(context.Background())
+	return certs
+}
+
 func isPinned(conn *saml.Connection, cert *x509.Certificate) bool {
-	for _, p := range conn.Certificates() {
+	for _, p := range pinnedCertificates(conn) {
 		if p.Equal(cert) {
 			return true
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/samlgate/samlgate/saml/samltest"
 )
 
 // TestDiagnoses runs the built command on a fixture for every diagnosis
@@ -22,7 +24,7 @@ func TestDiagnoses(t *testing.T) {
 	}{
 		{
 			name: "wrong_certificate",
-			args: acme("-now", pinned), file: "wrong-key.xml",
+			args: acme("-now", pinned), file: golden + "wrong-key.xml",
 			code:     "untrusted_certificate",
 			hint:     "The JumpCloud app's certificate was regenerated or a different app's certificate is configured",
 			expected: idpFP, actual: attackerFP,
@@ -30,7 +32,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "certificate_regenerated",
-			args: acme("-now", pinned), file: "rotated-key.xml",
+			args: acme("-now", pinned), file: golden + "rotated-key.xml",
 			code:     "untrusted_certificate",
 			hint:     "The JumpCloud app's certificate was regenerated or a different app's certificate is configured",
 			expected: idpFP, actual: idp2FP,
@@ -38,7 +40,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "sha1_not_allowed",
-			args: acme("-now", pinned), file: "sha1.xml",
+			args: acme("-now", pinned), file: golden + "sha1.xml",
 			code:     "weak_signature_algorithm",
 			hint:     "set Signature Algorithm to RSA-SHA256",
 			message:  "SHA-1",
@@ -47,7 +49,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "idp_url_pasted_as_sp_entity_id",
-			args: acme("-now", pinned), file: "idp-url-as-audience.xml",
+			args: acme("-now", pinned), file: "testdata/idp-url-as-audience.xml",
 			code:     "audience_mismatch",
 			hint:     "set \"SP Entity ID\" to exactly this connection's SP entity ID (not the IdP URL)",
 			message:  "the IdP URL was pasted where the SP Entity ID belongs",
@@ -55,7 +57,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "acs_url_without_connection_query",
-			args: acme("-now", pinned), file: "acs-missing-connection.xml",
+			args: acme("-now", pinned), file: "testdata/acs-missing-connection.xml",
 			code:     "destination_mismatch",
 			hint:     "including ?connection=<name>",
 			message:  "lacks the ?connection= query",
@@ -63,7 +65,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "recipient_without_connection_query",
-			args: acme("-now", pinned), file: "recipient-missing-connection.xml",
+			args: acme("-now", pinned), file: "testdata/recipient-missing-connection.xml",
 			code:     "recipient_mismatch",
 			hint:     "including ?connection=<name>",
 			message:  "the Recipient lacks the ?connection= query",
@@ -71,7 +73,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "response_for_another_connection",
-			args: acme("-now", pinned), file: "other-connection.xml",
+			args: acme("-now", pinned), file: "testdata/other-connection.xml",
 			code:     "destination_mismatch",
 			hint:     "including ?connection=<name>",
 			message:  "the ACS URL of another connection",
@@ -80,7 +82,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "recipient_for_another_connection",
-			args: acme("-now", pinned), file: "recipient-other-connection.xml",
+			args: acme("-now", pinned), file: "testdata/recipient-other-connection.xml",
 			code:     "recipient_mismatch",
 			hint:     "including ?connection=<name>",
 			message:  "the Recipient is the ACS URL of another connection",
@@ -89,7 +91,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "audience_for_another_connection",
-			args: acme("-now", pinned), file: "audience-other-connection.xml",
+			args: acme("-now", pinned), file: "testdata/audience-other-connection.xml",
 			code:     "audience_mismatch",
 			hint:     "set \"SP Entity ID\" to exactly this connection's SP entity ID",
 			message:  "the SP entity ID of another connection",
@@ -98,7 +100,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "clock_ahead_response_expired",
-			args: acme("-now", "2026-01-15T10:20:00Z"), file: "jumpcloud-default.xml",
+			args: acme("-now", "2026-01-15T10:20:00Z"), file: golden + "jumpcloud-default.xml",
 			code:     "expired",
 			hint:     "check the clocks of this server (NTP)",
 			message:  "expired 15m30s ago",
@@ -108,7 +110,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "clock_behind_not_yet_valid",
-			args: acme("-now", "2026-01-15T09:50:00Z"), file: "jumpcloud-default.xml",
+			args: acme("-now", "2026-01-15T09:50:00Z"), file: golden + "jumpcloud-default.xml",
 			code:     "not_yet_valid",
 			hint:     "this server's clock is behind the IdP's",
 			message:  "becomes valid only in 7m0s",
@@ -118,7 +120,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "captured_response_replayed_later",
-			args: acme(), file: "jumpcloud-default.xml", // the system clock
+			args: acme(), file: golden + "jumpcloud-default.xml", // the system clock
 			code:     "expired",
 			hint:     "a captured response cannot be reused later",
 			expected: "from 2026-01-15T10:00:00.000Z until 2026-01-15T10:01:30.000Z",
@@ -127,7 +129,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "email_verified_missing",
-			args: acme("-now", pinned), file: "no-email-verified.xml",
+			args: acme("-now", pinned), file: golden + "no-email-verified.xml",
 			code:     "email_verified_invalid",
 			hint:     "SSO tab → Constant Attributes: add email_verified = true",
 			message:  "no email_verified attribute",
@@ -135,14 +137,14 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "email_verified_false",
-			args: acme("-now", pinned), file: "email-verified-false.xml",
+			args: acme("-now", pinned), file: golden + "email-verified-false.xml",
 			code:     "email_not_verified",
 			hint:     "SSO tab → Constant Attributes: add email_verified = true",
 			expected: "email_verified = true", actual: "false",
 		},
 		{
 			name: "groups_attribute_missing_with_allowed_group",
-			args: acme("-now", pinned, "-allowed-group", "Engineering"), file: "no-groups.xml",
+			args: acme("-now", pinned, "-allowed-group", "Engineering"), file: golden + "no-groups.xml",
 			code:     "group_not_allowed",
 			hint:     "tick \"include group attribute\" and name it memberOf",
 			message:  "no groups attribute",
@@ -152,7 +154,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "groups_attribute_renamed",
-			args: acme("-now", pinned, "-allowed-group", "Engineering", "-groups-attr", "groups"), file: "jumpcloud-default.xml",
+			args: acme("-now", pinned, "-allowed-group", "Engineering", "-groups-attr", "groups"), file: golden + "jumpcloud-default.xml",
 			code:     "group_not_allowed",
 			hint:     "include group attribute",
 			expected: "an attribute named groups",
@@ -160,7 +162,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "user_in_no_allowed_group",
-			args: acme("-now", pinned, "-allowed-group", "Sales"), file: "jumpcloud-default.xml",
+			args: acme("-now", pinned, "-allowed-group", "Sales"), file: golden + "jumpcloud-default.xml",
 			code:    "group_not_allowed",
 			hint:    "bind the user to one of them in JumpCloud",
 			message: "none of this connection's allowed groups",
@@ -168,7 +170,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "user_not_bound_to_app",
-			args: acme("-now", pinned), file: "not-bound.xml",
+			args: acme("-now", pinned), file: golden + "request-denied.xml",
 			code:    "status_not_success",
 			hint:    "Usually the user is not bound to the SSO app",
 			message: "error status",
@@ -177,7 +179,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "assertion_signed_policy_response",
-			args: acme("-now", pinned, "-signature", "response"), file: "jumpcloud-default.xml",
+			args: acme("-now", pinned, "-signature", "response"), file: golden + "jumpcloud-default.xml",
 			code:     "signature_missing",
 			hint:     "check the \"Sign\" setting",
 			message:  "the Response is not signed, and this connection requires a signed Response",
@@ -185,7 +187,7 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "response_signed_policy_assertion",
-			args: acme("-now", pinned, "-signature", "assertion"), file: "response-signed.xml",
+			args: acme("-now", pinned, "-signature", "assertion"), file: golden + "response-signed.xml",
 			code:     "signature_missing",
 			hint:     "check the \"Sign\" setting",
 			message:  "the Assertion is not signed, and this connection requires a signed Assertion",
@@ -193,50 +195,50 @@ func TestDiagnoses(t *testing.T) {
 		},
 		{
 			name: "assertion_signed_policy_both",
-			args: acme("-now", pinned, "-signature", "both"), file: "jumpcloud-default.xml",
+			args: acme("-now", pinned, "-signature", "both"), file: golden + "jumpcloud-default.xml",
 			code:     "signature_missing",
 			hint:     "check the \"Sign\" setting",
 			expected: "signed: both", actual: "signed: assertion",
 		},
 		{
 			name: "signature_policy_from_config_file",
-			args: []string{"-config", "testdata/acme.json", "-now", pinned}, file: "jumpcloud-default.xml",
+			args: []string{"-config", "testdata/acme.json", "-now", pinned}, file: golden + "jumpcloud-default.xml",
 			code:     "signature_missing",
 			hint:     "check the \"Sign\" setting",
 			expected: "signed: response", actual: "signed: assertion",
 		},
 		{
 			name: "unsigned",
-			args: acme("-now", pinned), file: "unsigned.xml",
+			args: acme("-now", pinned), file: golden + "unsigned.xml",
 			code:    "signature_missing",
 			hint:    "JumpCloud signs the Assertion by default",
 			message: "neither the Response nor the Assertion is signed",
 		},
 		{
 			name: "altered_after_signing",
-			args: acme("-now", pinned), file: "tampered.xml",
+			args: acme("-now", pinned), file: "testdata/tampered.xml",
 			code: "signature_invalid",
 			hint: "Capture the response again, unmodified",
 			note: "content was changed after signing",
 		},
 		{
 			name: "issuer_typed_in_console",
-			args: acme("-now", pinned), file: "issuer-typed.xml",
+			args: acme("-now", pinned), file: "testdata/issuer-typed.xml",
 			code:     "issuer_mismatch",
 			hint:     "\"IdP Entity ID\" typed in the JumpCloud SSO app",
 			expected: idpEntity, actual: "JumpCloud",
 		},
 		{
 			name: "sp_initiated_without_request_id",
-			args: acme("-now", pinned), file: "sp-initiated.xml",
+			args: acme("-now", pinned), file: golden + "sp-initiated.xml",
 			code:     "in_response_to_mismatch",
 			hint:     "start the login again",
-			expected: "no InResponseTo", actual: "id-REQUEST-0001",
+			expected: "no InResponseTo", actual: samltest.FixtureRequestID,
 			note: "-request-id",
 		},
 		{
 			name: "har_without_the_post",
-			args: acme("-now", pinned), file: "no-response.har",
+			args: acme("-now", pinned), file: "testdata/no-response.har",
 			code:    "malformed",
 			hint:    "Preserve log",
 			message: "none is a POST with a SAMLResponse",
@@ -245,7 +247,7 @@ func TestDiagnoses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			file := "testdata/" + tt.file
+			file := tt.file
 			args := append(append([]string{"verify"}, tt.args...), file)
 
 			// -json: one object, with the code and the hint.
@@ -308,24 +310,24 @@ func TestAccepted(t *testing.T) {
 		emailVerified bool
 		roles         []string
 	}{
-		{"jumpcloud_default", acme("-now", pinned), "jumpcloud-default.xml", true, []string{}},
-		{"sha1_allowed", acme("-now", pinned, "-allow-sha1"), "sha1.xml", true, []string{}},
-		{"rotation_trusts_both", acme("-now", pinned, "-idp-cert", keys+"idp2.crt.pem"), "rotated-key.xml", true, []string{}},
-		{"email_verified_trusted", acme("-now", pinned, "-email-verified", "trust"), "no-email-verified.xml", true, []string{}},
-		{"email_verified_ignored", acme("-now", pinned, "-email-verified", "ignore"), "no-email-verified.xml", false, []string{}},
-		{"allowed_group", acme("-now", pinned, "-allowed-group", "Engineering"), "jumpcloud-default.xml", true, []string{}},
-		{"request_id", acme("-now", pinned, "-request-id", "id-REQUEST-0001"), "sp-initiated.xml", true, []string{}},
-		{"response_policy", acme("-now", pinned, "-signature", "response"), "response-signed.xml", true, []string{}},
-		{"both_policy", acme("-now", pinned, "-signature", "both"), "both-signed.xml", true, []string{}},
-		{"idp_metadata", []string{"-sp-entity-id", spEntityID, "-acs-url", acsURL, "-idp-metadata", "testdata/idp-metadata.xml", "-now", pinned}, "jumpcloud-default.xml", true, []string{}},
-		{"config_yaml", []string{"-config", "testdata/gateway.yaml", "-connection", "acme", "-now", pinned}, "jumpcloud-default.xml", true, []string{}},
-		{"config_json_roles", []string{"-config", "testdata/acme.json", "-now", pinned}, "response-signed.xml", true, []string{"admin"}},
-		{"config_overridden_by_flag", []string{"-config", "testdata/acme.json", "-signature", "either", "-now", pinned}, "jumpcloud-default.xml", true, []string{"admin"}},
+		{"jumpcloud_default", acme("-now", pinned), golden + "jumpcloud-default.xml", true, []string{}},
+		{"sha1_allowed", acme("-now", pinned, "-allow-sha1"), golden + "sha1.xml", true, []string{}},
+		{"rotation_trusts_both", acme("-now", pinned, "-idp-cert", keys+"idp2.crt.pem"), golden + "rotated-key.xml", true, []string{}},
+		{"email_verified_trusted", acme("-now", pinned, "-email-verified", "trust"), golden + "no-email-verified.xml", true, []string{}},
+		{"email_verified_ignored", acme("-now", pinned, "-email-verified", "ignore"), golden + "no-email-verified.xml", false, []string{}},
+		{"allowed_group", acme("-now", pinned, "-allowed-group", "Engineering"), golden + "jumpcloud-default.xml", true, []string{}},
+		{"request_id", acme("-now", pinned, "-request-id", samltest.FixtureRequestID), golden + "sp-initiated.xml", true, []string{}},
+		{"response_policy", acme("-now", pinned, "-signature", "response"), golden + "response-signed.xml", true, []string{}},
+		{"both_policy", acme("-now", pinned, "-signature", "both"), golden + "both-signed.xml", true, []string{}},
+		{"idp_metadata", []string{"-sp-entity-id", spEntityID, "-acs-url", acsURL, "-idp-metadata", "testdata/idp-metadata.xml", "-now", pinned}, golden + "jumpcloud-default.xml", true, []string{}},
+		{"config_yaml", []string{"-config", "testdata/gateway.yaml", "-connection", "acme", "-now", pinned}, golden + "jumpcloud-default.xml", true, []string{}},
+		{"config_json_roles", []string{"-config", "testdata/acme.json", "-now", pinned}, golden + "response-signed.xml", true, []string{"admin"}},
+		{"config_overridden_by_flag", []string{"-config", "testdata/acme.json", "-signature", "either", "-now", pinned}, golden + "jumpcloud-default.xml", true, []string{"admin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			file := "testdata/" + tt.file
+			file := tt.file
 			res := samlcheck(t, nil, append(append([]string{"verify", "-json"}, tt.args...), file)...)
 			if res.code != exitOK {
 				t.Fatalf("exit status %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
@@ -357,12 +359,12 @@ func TestAccepted(t *testing.T) {
 
 // TestAcceptedForPeople checks the identity in the default output.
 func TestAcceptedForPeople(t *testing.T) {
-	res := samlcheck(t, nil, append(append([]string{"verify"}, acme("-now", pinned)...), "testdata/jumpcloud-default.xml")...)
+	res := samlcheck(t, nil, append(append([]string{"verify"}, acme("-now", pinned)...), golden+"jumpcloud-default.xml")...)
 	if res.code != exitOK {
 		t.Fatalf("exit status %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	for _, want := range []string{
-		"testdata/jumpcloud-default.xml: accepted\n",
+		golden + "jumpcloud-default.xml: accepted\n",
 		"  subject:        alice@example.com (urn:oasis:names:tc:SAML:1.0:nameid-format:unspecified)\n",
 		"  email:          alice@example.com (verified)\n",
 		"  groups:         Engineering, Admins, Everyone\n",
@@ -373,7 +375,7 @@ func TestAcceptedForPeople(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, res.stdout)
 		}
 	}
-	if want := "samlcheck: testdata/jumpcloud-default.xml: found raw XML (5850 bytes)\n"; res.stderr != want {
+	if want := "samlcheck: " + golden + "jumpcloud-default.xml: found raw XML (5850 bytes)\n"; res.stderr != want {
 		t.Errorf("stderr %q, want %q", res.stderr, want)
 	}
 }
@@ -382,7 +384,7 @@ func TestAcceptedForPeople(t *testing.T) {
 // replay cache: the same assertion, in another form, is refused.
 func TestReplayAcrossFiles(t *testing.T) {
 	args := append(append([]string{"verify", "-json"}, acme("-now", pinned)...),
-		"testdata/jumpcloud-default.xml", "testdata/jumpcloud-default.har", "testdata/response-signed.xml")
+		golden+"jumpcloud-default.xml", "testdata/jumpcloud-default.har", golden+"response-signed.xml")
 	res := samlcheck(t, nil, args...)
 	if res.code != exitRejected {
 		t.Fatalf("exit status %d, want %d\n%s", res.code, exitRejected, res.stdout)
@@ -398,7 +400,7 @@ func TestReplayAcrossFiles(t *testing.T) {
 	if d.Code != "replayed" || !strings.Contains(d.Hint, "already used to log in") {
 		t.Errorf("error %+v", d)
 	}
-	if notes := strings.Join(d.Notes, "\n"); !strings.Contains(notes, "accepted above, from testdata/jumpcloud-default.xml") {
+	if notes := strings.Join(d.Notes, "\n"); !strings.Contains(notes, "accepted above, from "+golden+"jumpcloud-default.xml") {
 		t.Errorf("notes %q do not name the earlier file", notes)
 	}
 }

@@ -90,11 +90,26 @@
 //
 // # The SSO side
 //
-// Metadata returns an EntityDescriptor like JumpCloud's "Export Metadata",
+// Server is the IdP over HTTP, an http.Handler to start with
+// httptest.NewServer for end-to-end tests of SP-initiated and
+// IdP-initiated logins: it serves the metadata and an SSO endpoint, asks
+// its Respond hook who signs in, and answers with the auto-submitting form
+// of the HTTP-POST binding, posted only to the ACS URLs it was given.
+// ParseHTMLPostForm reads that form back, for tests that drive a login
+// with an http.Client rather than a browser.
+//
+// Its parts are also exported, for a demo IdP of one's own: Metadata
+// returns an EntityDescriptor like JumpCloud's "Export Metadata",
 // ParseAuthnRequest reads an SP-initiated AuthnRequest (HTTP-Redirect or
 // HTTP-POST binding), and HTMLPostForm writes the auto-submitting form a
-// browser receives, so that a demo IdP answering SP-initiated logins fits in
-// one handler.
+// browser receives.
+//
+// # Keys
+//
+// NewKeyPair generates a key pair shaped like JumpCloud's. KeyPair parses
+// one from PEM and LoadKeyPair reads one from files, with the names and
+// argument order (certificate first) of crypto/tls's X509KeyPair and
+// LoadX509KeyPair.
 //
 // Everything here is for tests: keys are whatever the caller supplies, IDs
 // are predictable, and nothing is hardened for production use.

@@ -3,7 +3,6 @@ package samltest_test
 import (
 	"crypto/rsa"
 	"crypto/x509"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,19 +23,11 @@ var (
 	aliceGroups = []string{"Engineering", "Admins", "Everyone"}
 )
 
-// keyPair loads testdata/keys/NAME.{key,crt}.pem.
+// keyPair loads testdata/keys/NAME.{crt,key}.pem.
 func keyPair(t testing.TB, name string) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "keys")
-	keyPEM, err := os.ReadFile(filepath.Join(dir, name+".key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, err := os.ReadFile(filepath.Join(dir, name+".crt.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
+	key, cert, err := samltest.LoadKeyPair(filepath.Join(dir, name+".crt.pem"), filepath.Join(dir, name+".key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -58,24 +60,33 @@ const maxPostBody = 4*MaxAuthnRequestSize/3 + 16<<10
 // and Version 2.0. Signatures on the request are not checked (JumpCloud
 // publishes WantAuthnRequestsSigned="false"), nor is its Destination.
 func (idp *IdP) ParseAuthnRequest(r *http.Request) (id, acsURL, relayState string, err error) {
+	req, err := parseAuthnRequest(r)
+	if err != nil {
+		return "", "", "", err
+	}
+	return req.ID, req.ACSURL, req.RelayState, nil
+}
+
+func parseAuthnRequest(r *http.Request) (AuthnRequest, error) {
 	var raw []byte
+	var relayState string
 	switch r.Method {
 	case http.MethodGet:
 		q := r.URL.Query()
 		encoded := q.Get("SAMLRequest")
 		if encoded == "" {
-			return "", "", "", errors.New("samltest: no SAMLRequest in the query")
+			return AuthnRequest{}, errors.New("samltest: no SAMLRequest in the query")
 		}
 		if len(encoded) > MaxAuthnRequestSize {
-			return "", "", "", errors.New("samltest: SAMLRequest too large")
+			return AuthnRequest{}, errors.New("samltest: SAMLRequest too large")
 		}
 		deflated, err := decodeBase64(encoded)
 		if err != nil {
-			return "", "", "", err
+			return AuthnRequest{}, err
 		}
 		raw, err = inflate(deflated)
 		if err != nil {
-			return "", "", "", err
+			return AuthnRequest{}, err
 		}
 		relayState = q.Get("RelayState")
 	case http.MethodPost:
@@ -83,29 +94,31 @@ func (idp *IdP) ParseAuthnRequest(r *http.Request) (id, acsURL, relayState strin
 			r.Body = http.MaxBytesReader(nil, r.Body, maxPostBody)
 		}
 		if err := r.ParseForm(); err != nil {
-			return "", "", "", fmt.Errorf("samltest: reading the form: %w", err)
+			return AuthnRequest{}, fmt.Errorf("samltest: reading the form: %w", err)
 		}
 		encoded := r.PostForm.Get("SAMLRequest")
 		if encoded == "" {
-			return "", "", "", errors.New("samltest: no SAMLRequest in the form")
+			return AuthnRequest{}, errors.New("samltest: no SAMLRequest in the form")
 		}
+		var err error
 		raw, err = decodeBase64(encoded)
 		if err != nil {
-			return "", "", "", err
+			return AuthnRequest{}, err
 		}
 		if len(raw) > MaxAuthnRequestSize {
-			return "", "", "", errors.New("samltest: SAMLRequest too large")
+			return AuthnRequest{}, errors.New("samltest: SAMLRequest too large")
 		}
 		relayState = r.PostForm.Get("RelayState")
 	default:
-		return "", "", "", fmt.Errorf("samltest: method %s is neither GET (HTTP-Redirect) nor POST (HTTP-POST)", r.Method)
+		return AuthnRequest{}, fmt.Errorf("samltest: method %s is neither GET (HTTP-Redirect) nor POST (HTTP-POST)", r.Method)
 	}
 
-	id, acsURL, err = parseAuthnRequestXML(raw)
+	req, err := parseAuthnRequestXML(raw)
 	if err != nil {
-		return "", "", "", err
+		return AuthnRequest{}, err
 	}
-	return id, acsURL, relayState, nil
+	req.RelayState = relayState
+	return req, nil
 }
 
 func decodeBase64(s string) ([]byte, error) {
@@ -138,38 +151,49 @@ func inflate(b []byte) ([]byte, error) {
 	return out, nil
 }
 
-func parseAuthnRequestXML(raw []byte) (id, acsURL string, err error) {
+// parseAuthnRequestXML returns the ID, AssertionConsumerServiceURL and
+// Issuer of an AuthnRequest.
+func parseAuthnRequestXML(raw []byte) (AuthnRequest, error) {
 	doc := etree.NewDocument()
 	doc.ReadSettings.MaxDepth = 64
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return "", "", fmt.Errorf("samltest: AuthnRequest is not XML: %w", err)
+		return AuthnRequest{}, fmt.Errorf("samltest: AuthnRequest is not XML: %w", err)
 	}
 	var root *etree.Element
 	for _, tok := range doc.Child {
 		switch t := tok.(type) {
 		case *etree.Directive:
-			return "", "", errors.New("samltest: AuthnRequest has a DOCTYPE")
+			return AuthnRequest{}, errors.New("samltest: AuthnRequest has a DOCTYPE")
 		case *etree.Element:
 			if root != nil {
-				return "", "", errors.New("samltest: AuthnRequest has several root elements")
+				return AuthnRequest{}, errors.New("samltest: AuthnRequest has several root elements")
 			}
 			root = t
 		}
 	}
 	if root == nil {
-		return "", "", errors.New("samltest: AuthnRequest is empty")
+		return AuthnRequest{}, errors.New("samltest: AuthnRequest is empty")
 	}
 	if root.Tag != "AuthnRequest" || root.NamespaceURI() != nsProtocol {
-		return "", "", fmt.Errorf("samltest: root element is {%s}%s, not a SAML 2.0 AuthnRequest", root.NamespaceURI(), root.Tag)
+		return AuthnRequest{}, fmt.Errorf("samltest: root element is {%s}%s, not a SAML 2.0 AuthnRequest", root.NamespaceURI(), root.Tag)
 	}
 	if v := root.SelectAttrValue("Version", ""); v != "2.0" {
-		return "", "", fmt.Errorf("samltest: AuthnRequest Version is %q, not 2.0", v)
+		return AuthnRequest{}, fmt.Errorf("samltest: AuthnRequest Version is %q, not 2.0", v)
 	}
-	id = root.SelectAttrValue("ID", "")
-	if id == "" {
-		return "", "", errors.New("samltest: AuthnRequest has no ID")
+	req := AuthnRequest{
+		ID:     root.SelectAttrValue("ID", ""),
+		ACSURL: root.SelectAttrValue("AssertionConsumerServiceURL", ""),
 	}
-	return id, root.SelectAttrValue("AssertionConsumerServiceURL", ""), nil
+	if req.ID == "" {
+		return AuthnRequest{}, errors.New("samltest: AuthnRequest has no ID")
+	}
+	for _, c := range root.ChildElements() {
+		if c.Tag == "Issuer" && c.NamespaceURI() == nsAssertion {
+			req.Issuer = strings.TrimSpace(c.Text())
+			break
+		}
+	}
+	return req, nil
 }
 
 var postFormTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
@@ -201,4 +225,34 @@ func (idp *IdP) HTMLPostForm(acsURL, samlResponse, relayState string) []byte {
 		panic(err)
 	}
 	return buf.Bytes()
+}
+
+var (
+	postFormActionRE = regexp.MustCompile(`<form\b[^>]*\baction="([^"]*)"`)
+	postFormInputRE  = regexp.MustCompile(`<input\b[^>]*\bname="([^"]*)"[^>]*\bvalue="([^"]*)"`)
+)
+
+// ParseHTMLPostForm reads a page written by HTMLPostForm (what a Server
+// answers) and returns the form's action, the ACS URL, and its fields,
+// SAMLResponse and RelayState: what a browser would post. It lets a test
+// drive a login with an http.Client instead of a browser:
+//
+//	acsURL, form, err := samltest.ParseHTMLPostForm(page)
+//	...
+//	res, err := client.PostForm(acsURL, form)
+//
+// It reads only the markup HTMLPostForm writes, not HTML in general.
+func ParseHTMLPostForm(page []byte) (acsURL string, form url.Values, err error) {
+	m := postFormActionRE.FindSubmatch(page)
+	if m == nil {
+		return "", nil, errors.New("samltest: no form with an action in the page")
+	}
+	form = url.Values{}
+	for _, in := range postFormInputRE.FindAllSubmatch(page, -1) {
+		form.Add(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
+	}
+	if !form.Has("SAMLResponse") {
+		return "", nil, errors.New("samltest: the form has no SAMLResponse")
+	}
+	return html.UnescapeString(string(m[1])), form, nil
 }

@@ -3,14 +3,22 @@ package samltest_test
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"encoding/xml"
+	"errors"
 	"html"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,7 +26,6 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
-	"github.com/crewjam/saml/samlsp"
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/samlgate/samlgate/saml/samltest"
@@ -28,7 +35,8 @@ func TestMetadata(t *testing.T) {
 	idp := newIdP(t)
 	for _, redirect := range []bool{false, true} {
 		idp.DeclareRedirectEndpoint = redirect
-		md, err := samlsp.ParseMetadata(idp.Metadata())
+		md := &saml.EntityDescriptor{}
+		err := xml.Unmarshal(idp.Metadata(), md)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,26 +116,110 @@ func TestNewKeyPair(t *testing.T) {
 	}
 }
 
-func TestLoadKeyPair(t *testing.T) {
+func TestKeyPair(t *testing.T) {
 	key, cert := keyPair(t, "idp")
 	_, cert2 := keyPair(t, "idp2")
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	if k, _, err := samltest.LoadKeyPair(pkcs1, certPEM); err != nil || !k.Equal(key) {
-		t.Errorf("PKCS #1 key: %v", err)
-	}
 	cert2PEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert2.Raw})
-	for name, c := range map[string][2][]byte{
-		"mismatch":    {pkcs1, cert2PEM},
-		"no key":      {nil, certPEM},
-		"no cert":     {pkcs1, nil},
-		"key as cert": {pkcs1, pkcs1},
-		"cert as key": {certPEM, certPEM},
+	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	pkcs8DER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8 := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8DER})
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER})
+
+	for _, tt := range []struct {
+		name            string
+		certPEM, keyPEM []byte
+		wantErr         string // "" for success
+	}{
+		{"PKCS #1 key", certPEM, pkcs1, ""},
+		{"PKCS #8 key", certPEM, pkcs8, ""},
+		{"mismatch", cert2PEM, pkcs1, "the key does not match the certificate"},
+		{"no key", certPEM, nil, "no PEM block in the key"},
+		{"no cert", nil, pkcs1, "no PEM block in the certificate"},
+		{"key first", pkcs1, certPEM, `unexpected PEM block "RSA PRIVATE KEY" in the certificate`},
+		{"cert as key", certPEM, certPEM, `unexpected PEM block "CERTIFICATE" in the key`},
+		{"bad certificate", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), pkcs1, "parsing the certificate"},
+		{"bad key", certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("x")}), "parsing the key"},
+		{"EC key", certPEM, ecPEM, "not an RSA key"},
 	} {
-		if _, _, err := samltest.LoadKeyPair(c[0], c[1]); err == nil {
-			t.Errorf("%s: accepted", name)
+		t.Run(tt.name, func(t *testing.T) {
+			k, c, err := samltest.KeyPair(tt.certPEM, tt.keyPEM)
+			if tt.wantErr == "" {
+				if err != nil || !k.Equal(key) || !c.Equal(cert) {
+					t.Errorf("KeyPair: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("KeyPair: error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadKeyPair(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "keys")
+	idpCert, idpKey := filepath.Join(dir, "idp.crt.pem"), filepath.Join(dir, "idp.key.pem")
+	idp2Key := filepath.Join(dir, "idp2.key.pem")
+	key, cert, err := samltest.LoadKeyPair(idpCert, idpKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := x509.ParsePKCS8PrivateKey(mustDecodePEM(t, idpKey)); !key.Equal(want) || !bytes.Equal(cert.Raw, mustDecodePEM(t, idpCert)) {
+		t.Error("LoadKeyPair did not load idp.crt.pem and idp.key.pem")
+	}
+
+	for _, tt := range []struct {
+		name              string
+		certFile, keyFile string
+		wantErr           []string // substrings of the error
+	}{
+		{"files swapped", idpKey, idpCert, []string{`unexpected PEM block "PRIVATE KEY" in the certificate`, idpKey}},
+		{"mismatch", idpCert, idp2Key, []string{"the key does not match the certificate", idpCert, idp2Key}},
+		{"key not a key", idpCert, idpCert, []string{`unexpected PEM block "CERTIFICATE" in the key`, idpCert}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := samltest.LoadKeyPair(tt.certFile, tt.keyFile)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+	for _, files := range [][2]string{{filepath.Join(dir, "absent.crt.pem"), idpKey}, {idpCert, filepath.Join(dir, "absent.key.pem")}} {
+		if _, _, err := samltest.LoadKeyPair(files[0], files[1]); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("LoadKeyPair(%q, %q): error %v, want fs.ErrNotExist", files[0], files[1], err)
 		}
 	}
+}
+
+// mustDecodePEM returns the DER of the first PEM block of file.
+func mustDecodePEM(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatalf("%s: no PEM block", file)
+	}
+	return block.Bytes
 }
 
 func TestPostForm(t *testing.T) {
@@ -204,7 +296,8 @@ func TestHTMLPostForm(t *testing.T) {
 func newSP(t *testing.T, idp *samltest.IdP) *saml.ServiceProvider {
 	t.Helper()
 	idp.DeclareRedirectEndpoint = true
-	md, err := samlsp.ParseMetadata(idp.Metadata())
+	md := &saml.EntityDescriptor{}
+	err := xml.Unmarshal(idp.Metadata(), md)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,29 +351,40 @@ func TestParseAuthnRequest(t *testing.T) {
 	wrap := func(body string) []byte {
 		return []byte(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="id-1" Version="2.0">` + body + `</samlp:AuthnRequest>`)
 	}
-	for name, r := range map[string]*http.Request{
-		"no SAMLRequest (GET)":  httptest.NewRequest(http.MethodGet, "https://idp.example.com/sso", nil),
-		"no SAMLRequest (POST)": postRequest(url.Values{"RelayState": {"x"}}),
-		"PUT":                   httptest.NewRequest(http.MethodPut, "https://idp.example.com/sso", nil),
-		"not base64":            redirectRequestRaw("%%%"),
-		"not deflated":          redirectRequestRaw("PHNhbWw+"),
-		"deflate bomb":          redirectRequest(deflate(t, wrap(string(big)))),
-		"query too long":        redirectRequestRaw(strings.Repeat("A", samltest.MaxAuthnRequestSize+4)),
-		"POST too large":        postRequest(url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(wrap(string(big)))}}),
-		"POST body too large":   postRequest(url.Values{"SAMLRequest": {"x"}, "pad": {string(bytes.Repeat(big, 2))}}),
-		"DOCTYPE":               redirectRequest(deflate(t, append([]byte(`<!DOCTYPE x [<!ENTITY a "b">]>`), wrap("")...))),
-		"not XML":               redirectRequest(deflate(t, []byte("<a"))),
-		"wrong root":            redirectRequest(deflate(t, []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="2.0"/>`))),
-		"wrong namespace":       redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:1.0:protocol" ID="x" Version="2.0"/>`))),
-		"wrong version":         redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="1.1"/>`))),
-		"no ID":                 redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" Version="2.0"/>`))),
-		"two roots":             redirectRequest(deflate(t, append(wrap(""), wrap("")...))),
+	// Each case names the error it must fail with, so that none passes
+	// for the wrong reason.
+	for _, tt := range []struct {
+		name    string
+		r       *http.Request
+		wantErr string // a regexp the error must match
+	}{
+		{"no SAMLRequest (GET)", httptest.NewRequest(http.MethodGet, "https://idp.example.com/sso", nil), "no SAMLRequest in the query"},
+		{"no SAMLRequest (POST)", postRequest(url.Values{"RelayState": {"x"}}), "no SAMLRequest in the form"},
+		{"PUT", httptest.NewRequest(http.MethodPut, "https://idp.example.com/sso", nil), "method PUT is neither GET"},
+		{"not base64", redirectRequestRaw("%%%"), "SAMLRequest is not base64"},
+		{"not deflated", redirectRequestRaw("PHNhbWw+"), "SAMLRequest does not inflate"},
+		{"deflate bomb", redirectRequest(deflate(t, wrap(string(big)))), "SAMLRequest too large once inflated$"},
+		{"query too long", redirectRequestRaw(strings.Repeat("A", samltest.MaxAuthnRequestSize+4)), "SAMLRequest too large$"},
+		{"POST too large", postRequest(url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(wrap(string(big)))}}), "SAMLRequest too large$"},
+		{"POST body too large", postRequest(url.Values{"SAMLRequest": {"x"}, "pad": {string(bytes.Repeat(big, 2))}}), "reading the form: .*too large"},
+		{"DOCTYPE", redirectRequest(deflate(t, append([]byte(`<!DOCTYPE x [<!ENTITY a "b">]>`), wrap("")...))), "AuthnRequest has a DOCTYPE"},
+		{"not XML", redirectRequest(deflate(t, []byte("<a"))), "AuthnRequest is not XML"},
+		{"empty", redirectRequest(deflate(t, []byte(`<?xml version="1.0"?>`))), "AuthnRequest is empty"},
+		{"wrong root", redirectRequest(deflate(t, []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="2.0"/>`))), `root element is \{urn:oasis:names:tc:SAML:2\.0:protocol\}Response, not`},
+		{"wrong namespace", redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:1.0:protocol" ID="x" Version="2.0"/>`))), `root element is \{urn:oasis:names:tc:SAML:1\.0:protocol\}AuthnRequest, not`},
+		{"wrong version", redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="1.1"/>`))), `AuthnRequest Version is "1\.1", not 2\.0`},
+		{"no ID", redirectRequest(deflate(t, []byte(`<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" Version="2.0"/>`))), "AuthnRequest has no ID"},
+		{"two roots", redirectRequest(deflate(t, append(wrap(""), wrap("")...))), "AuthnRequest has several root elements"},
 	} {
-		_, _, _, err := idp.ParseAuthnRequest(r)
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-		t.Logf("%s: %v", name, err)
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, _, err := idp.ParseAuthnRequest(tt.r)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !regexp.MustCompile(tt.wantErr).MatchString(err.Error()) {
+				t.Errorf("error %q, want one matching %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

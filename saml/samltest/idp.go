@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -120,41 +121,80 @@ func NewKeyPair(bits int, notBefore, notAfter time.Time, subjectCN string) (*rsa
 	return key, cert, nil
 }
 
-// LoadKeyPair parses a PEM private key (PKCS #8 "PRIVATE KEY" or PKCS #1
-// "RSA PRIVATE KEY") and a PEM certificate, and checks that they match.
-func LoadKeyPair(keyPEM, certPEM []byte) (*rsa.PrivateKey, *x509.Certificate, error) {
+// KeyPair parses a key pair from PEM data, as tls.X509KeyPair does: a
+// certificate, then its RSA private key (PKCS #8 "PRIVATE KEY" or PKCS #1
+// "RSA PRIVATE KEY"). It checks that the two match.
+func KeyPair(certPEM, keyPEM []byte) (*rsa.PrivateKey, *x509.Certificate, error) {
 	cert, err := parseCertificatePEM(certPEM)
 	if err != nil {
 		return nil, nil, err
 	}
+	key, err := parseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkMatch(key, cert); err != nil {
+		return nil, nil, err
+	}
+	return key, cert, nil
+}
+
+// LoadKeyPair reads and parses a key pair from a pair of PEM files, as
+// tls.LoadX509KeyPair does: see KeyPair. Errors name the file at fault.
+func LoadKeyPair(certFile, keyFile string) (*rsa.PrivateKey, *x509.Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := parseCertificatePEM(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (%s)", err, certFile)
+	}
+	key, err := parseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (%s)", err, keyFile)
+	}
+	if err := checkMatch(key, cert); err != nil {
+		return nil, nil, fmt.Errorf("%w (%s, %s)", err, certFile, keyFile)
+	}
+	return key, cert, nil
+}
+
+func checkMatch(key *rsa.PrivateKey, cert *x509.Certificate) error {
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return errors.New("samltest: the key does not match the certificate")
+	}
+	return nil
+}
+
+func parseKeyPEM(keyPEM []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(keyPEM)
 	if block == nil {
-		return nil, nil, errors.New("samltest: no PEM block in the key")
+		return nil, errors.New("samltest: no PEM block in the key")
 	}
-	var key *rsa.PrivateKey
 	switch block.Type {
 	case "PRIVATE KEY":
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, nil, fmt.Errorf("samltest: parsing the key: %w", err)
+			return nil, fmt.Errorf("samltest: parsing the key: %w", err)
 		}
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
-			return nil, nil, fmt.Errorf("samltest: the key is a %T, not an RSA key", k)
+			return nil, fmt.Errorf("samltest: the key is a %T, not an RSA key", k)
 		}
-		key = rk
+		return rk, nil
 	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, nil, fmt.Errorf("samltest: parsing the key: %w", err)
+			return nil, fmt.Errorf("samltest: parsing the key: %w", err)
 		}
-	default:
-		return nil, nil, fmt.Errorf("samltest: unexpected PEM block %q in the key", block.Type)
+		return k, nil
 	}
-	if !key.PublicKey.Equal(cert.PublicKey) {
-		return nil, nil, errors.New("samltest: the key does not match the certificate")
-	}
-	return key, cert, nil
+	return nil, fmt.Errorf("samltest: unexpected PEM block %q in the key", block.Type)
 }
 
 func parseCertificatePEM(certPEM []byte) (*x509.Certificate, error) {

@@ -19,39 +19,18 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/beevik/etree"
 
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
-// The standard settings of the fixtures (testdata/README.md).
+// The generated directories, relative to testdata. The standard settings
+// of the fixtures (testdata/README.md) are samltest's Fixture* ones.
 var (
-	Clock       = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	EntityID    = "https://sso.jumpcloud.com/saml2/acme"
-	Audience    = "urn:samlgate:acme"
-	ACSURL      = "https://auth.example.com/login/callback?connection=acme"
-	NameID      = "alice@example.com"
-	Groups      = []string{"Engineering", "Admins", "Everyone"}
-	RequestID   = "id-REQUEST-0001"
 	GoldenDir   = "golden"
 	TemplateDir = filepath.Join("xmlsec", "templates")
 )
-
-// Standard returns the options of the standard response.
-func Standard() samltest.Response {
-	return samltest.Response{
-		Audience:      Audience,
-		Destination:   ACSURL,
-		NameID:        NameID,
-		Email:         NameID,
-		EmailVerified: "true",
-		GivenName:     "Alice",
-		FamilyName:    "Liddell",
-		Groups:        Groups,
-	}
-}
 
 // fixture is one generated file: the standard response edited by edit and
 // signed with the key pair named key.
@@ -75,13 +54,14 @@ var fixtures = []fixture{
 	{GoldenDir, "both-signed.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignBoth }},
 	{GoldenDir, "unsigned.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignNone }},
 	{GoldenDir, "sha1.xml", "idp", func(r *samltest.Response) { r.SHA1 = true }},
-	{GoldenDir, "sp-initiated.xml", "idp", func(r *samltest.Response) { r.InResponseTo = RequestID }},
+	{GoldenDir, "sp-initiated.xml", "idp", func(r *samltest.Response) { r.InResponseTo = samltest.FixtureRequestID }},
 	{GoldenDir, "no-email-verified.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "" }},
 	{GoldenDir, "email-verified-false.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "false" }},
 	{GoldenDir, "no-groups.xml", "idp", func(r *samltest.Response) { r.Groups = nil }},
 	{GoldenDir, "groups-repeated-attribute.xml", "idp", func(r *samltest.Response) {
+		groups := r.Groups
 		r.Groups = nil
-		for _, g := range Groups {
+		for _, g := range groups {
 			r.Attributes = append(r.Attributes, samltest.Attribute{Name: "memberOf", Values: []string{g}})
 		}
 	}},
@@ -175,21 +155,11 @@ type File struct {
 func Generate(keysDir string) ([]File, error) {
 	var files []File
 	for _, f := range fixtures {
-		keyPEM, err := os.ReadFile(filepath.Join(keysDir, f.key+".key.pem"))
+		idp, err := samltest.LoadFixtureIdP(keysDir, f.key)
 		if err != nil {
 			return nil, err
 		}
-		certPEM, err := os.ReadFile(filepath.Join(keysDir, f.key+".crt.pem"))
-		if err != nil {
-			return nil, err
-		}
-		key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.key, err)
-		}
-		idp := samltest.New(key, cert, EntityID)
-		idp.Now = func() time.Time { return Clock }
-		r := Standard()
+		r := samltest.FixtureResponse()
 		f.edit(&r)
 		data, err := idp.ResponseXML(r)
 		if err != nil {

@@ -65,19 +65,11 @@ func TestGoldenUpToDate(t *testing.T) {
 
 func loadCert(t *testing.T, name string) *x509.Certificate {
 	t.Helper()
-	keyPEM, err := os.ReadFile(filepath.Join(root, "keys", name+".key.pem"))
+	idp, err := samltest.LoadFixtureIdP(filepath.Join(root, "keys"), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := os.ReadFile(filepath.Join(root, "keys", name+".crt.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	return idp.Certificate
 }
 
 // TestGoldenSignatures checks, with goxmldsig at the pinned clock, which
@@ -124,7 +116,7 @@ func TestGoldenSignatures(t *testing.T) {
 				if el == nil {
 					t.Fatal("element missing")
 				}
-				err := validate(el, cert, Clock)
+				err := validate(el, cert, samltest.FixtureClock())
 				if !signed {
 					// goxmldsig searches the whole element for a signature
 					// referencing it, within a budget of 1000 elements: in
@@ -145,7 +137,7 @@ func TestGoldenSignatures(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s: %v", el.Tag, err)
 				}
-				if tc.key != "idp" && validate(el, idp, Clock) == nil {
+				if tc.key != "idp" && validate(el, idp, samltest.FixtureClock()) == nil {
 					t.Errorf("%s: verifies with the idp certificate", el.Tag)
 				}
 				wantAlg := "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"

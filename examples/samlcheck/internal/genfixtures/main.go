@@ -1,14 +1,19 @@
-// Command genfixtures writes the fixtures of samlcheck's tests into
-// examples/samlcheck/testdata: signed responses minted by saml/samltest at
-// the pinned clock 2026-01-15T10:00:00Z with the committed keys of
-// testdata/keys, and the same responses in the other forms an admin
-// captures (base64, a URL-encoded form body, HAR exports). It is run by go
+// Command genfixtures writes the fixtures of samlcheck's tests that the
+// repository's testdata/golden does not have into examples/samlcheck/testdata:
+// responses with the mistakes only samlcheck diagnoses (another connection's
+// settings, an Issuer typed in the console, an ACS URL without its
+// ?connection= query, an edit after signing), minted by saml/samltest with
+// the standard fixture settings (samltest.FixtureResponse, at
+// samltest.FixtureClock, with the committed keys of testdata/keys); the
+// golden responses in the other forms an admin captures (base64, a
+// URL-encoded form body, HAR exports); and the IdP metadata. It is run by go
 // generate in examples/samlcheck:
 //
 //	go generate ./examples/samlcheck/
 //
-// The output depends only on the keys, so it is the same byte for byte on
-// every run; TestFixturesUpToDate checks the committed files.
+// The output depends only on the keys and the golden files, so it is the
+// same byte for byte on every run; TestFixturesUpToDate checks the committed
+// files.
 package main
 
 import (
@@ -30,77 +35,35 @@ import (
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
-// The standard settings, those of testdata/README.md.
-var (
-	Clock     = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	EntityID  = "https://sso.jumpcloud.com/saml2/acme"
-	Audience  = "urn:samlgate:acme"
-	ACSURL    = "https://auth.example.com/login/callback?connection=acme"
-	NameID    = "alice@example.com"
-	Groups    = []string{"Engineering", "Admins", "Everyone"}
-	RequestID = "id-REQUEST-0001"
-
-	// The settings of another connection of the same gateway.
+// The settings of another connection of the same gateway; the rest are
+// samltest's Fixture* settings.
+const (
 	OtherAudience = "urn:samlgate:globex"
 	OtherACSURL   = "https://auth.example.com/login/callback?connection=globex"
 	// BareACSURL is the ACS URL without its ?connection= query.
 	BareACSURL = "https://auth.example.com/login/callback"
 )
 
-// Standard returns the options of the standard response.
-func Standard() samltest.Response {
-	return samltest.Response{
-		Audience:      Audience,
-		Destination:   ACSURL,
-		NameID:        NameID,
-		Email:         NameID,
-		EmailVerified: "true",
-		GivenName:     "Alice",
-		FamilyName:    "Liddell",
-		Groups:        Groups,
-	}
-}
-
 // response is one signed response: the standard one edited by edit and
-// signed with the key pair named key.
+// signed with the idp key pair.
 type response struct {
 	name string
-	key  string
 	edit func(r *samltest.Response)
 }
 
 var responses = []response{
-	{"jumpcloud-default.xml", "idp", func(r *samltest.Response) {}},
-	{"response-signed.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignResponse }},
-	{"both-signed.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignBoth }},
-	{"unsigned.xml", "idp", func(r *samltest.Response) { r.Sign = samltest.SignNone }},
-	{"wrong-key.xml", "attacker", func(r *samltest.Response) {}},
-	{"rotated-key.xml", "idp2", func(r *samltest.Response) {}},
-	{"sha1.xml", "idp", func(r *samltest.Response) { r.SHA1 = true }},
-	{"sp-initiated.xml", "idp", func(r *samltest.Response) { r.InResponseTo = RequestID }},
-	{"issuer-typed.xml", "idp", func(r *samltest.Response) { r.Issuer = "JumpCloud" }},
-	{"idp-url-as-audience.xml", "idp", func(r *samltest.Response) { r.Audience = EntityID }},
-	{"acs-missing-connection.xml", "idp", func(r *samltest.Response) { r.Destination = BareACSURL }},
-	{"recipient-missing-connection.xml", "idp", func(r *samltest.Response) { r.Recipient = BareACSURL }},
-	{"other-connection.xml", "idp", func(r *samltest.Response) {
+	{"issuer-typed.xml", func(r *samltest.Response) { r.Issuer = "JumpCloud" }},
+	{"idp-url-as-audience.xml", func(r *samltest.Response) { r.Audience = samltest.FixtureIdPEntityID }},
+	{"acs-missing-connection.xml", func(r *samltest.Response) { r.Destination = BareACSURL }},
+	{"recipient-missing-connection.xml", func(r *samltest.Response) { r.Recipient = BareACSURL }},
+	{"other-connection.xml", func(r *samltest.Response) {
 		r.Audience, r.Destination = OtherAudience, OtherACSURL
 	}},
-	{"audience-other-connection.xml", "idp", func(r *samltest.Response) { r.Audience = OtherAudience }},
-	{"recipient-other-connection.xml", "idp", func(r *samltest.Response) { r.Recipient = OtherACSURL }},
-	{"no-email-verified.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "" }},
-	{"email-verified-false.xml", "idp", func(r *samltest.Response) { r.EmailVerified = "false" }},
-	{"no-groups.xml", "idp", func(r *samltest.Response) { r.Groups = nil }},
-	{"not-bound.xml", "idp", func(r *samltest.Response) {
-		r.Sign = samltest.SignNone
-		r.OmitAssertion = true
-		r.StatusCode = "Responder"
-		r.SubStatusCode = "RequestDenied"
-		r.StatusMessage = "The user is not allowed to use this application"
-	}},
-	{"expired-cert.xml", "expired", func(r *samltest.Response) {}},
+	{"audience-other-connection.xml", func(r *samltest.Response) { r.Audience = OtherAudience }},
+	{"recipient-other-connection.xml", func(r *samltest.Response) { r.Recipient = OtherACSURL }},
 	// Altered after signing, as an editor or a proxy might: the email
 	// attribute no longer says what was signed.
-	{"tampered.xml", "idp", func(r *samltest.Response) {
+	{"tampered.xml", func(r *samltest.Response) {
 		r.Mutate = func(doc *etree.Document) {
 			for _, v := range doc.FindElements("//Attribute[@Name='email']/AttributeValue") {
 				v.SetText("mallory@example.com")
@@ -115,86 +78,72 @@ type File struct {
 	Data []byte
 }
 
-// Generate builds every fixture with the key pairs in keysDir. Each
-// response comes from a new IdP, so adding or reordering fixtures does not
-// change the others.
-func Generate(keysDir string) ([]File, error) {
+// Generate builds every fixture with the key pairs in keysDir and the
+// golden responses in goldenDir. Each response comes from a new IdP, so
+// adding or reordering fixtures does not change the others.
+func Generate(keysDir, goldenDir string) ([]File, error) {
 	var files []File
 	signed := map[string][]byte{}
-	var idp *samltest.IdP
 	for _, r := range responses {
-		p, err := newIdP(keysDir, r.key)
+		idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
 		if err != nil {
 			return nil, err
 		}
-		if r.key == "idp" && idp == nil {
-			idp = p
-		}
-		opts := Standard()
+		opts := samltest.FixtureResponse()
 		r.edit(&opts)
-		data, err := p.ResponseXML(opts)
+		data, err := idp.ResponseXML(opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.name, err)
 		}
 		signed[r.name] = data
 		files = append(files, File{Path: r.name, Data: data})
 	}
+	for _, name := range []string{"jumpcloud-default.xml", "wrong-key.xml"} {
+		data, err := os.ReadFile(filepath.Join(goldenDir, name))
+		if err != nil {
+			return nil, err
+		}
+		signed[name] = data
+	}
 
 	// The standard response in every other form an admin may capture.
-	std := signed["jumpcloud-default.xml"]
-	value := base64.StdEncoding.EncodeToString(std)
+	clock, acsURL := samltest.FixtureClock(), samltest.FixtureACSURL
+	value := base64.StdEncoding.EncodeToString(signed["jumpcloud-default.xml"])
+	wrongKey := base64.StdEncoding.EncodeToString(signed["wrong-key.xml"])
 	files = append(files,
 		File{"jumpcloud-default.b64", []byte(wrap(value, 76))},
 		File{"jumpcloud-default.form", []byte(formBody(value, "/dashboard") + "\n")},
 	)
-	har, err := harFile([]harPost{
-		// An earlier login in the same capture, which failed: the tool
-		// must take the last POST to the ACS.
-		{url: ACSURL, value: base64.StdEncoding.EncodeToString(signed["wrong-key.xml"]), at: Clock.Add(200 * time.Millisecond)},
-		{url: ACSURL, value: value, at: Clock.Add(30 * time.Second), relayState: "/dashboard"},
-	}, false)
-	if err != nil {
-		return nil, err
+	for _, h := range []struct {
+		name       string
+		posts      []harPost
+		paramsOnly bool
+	}{
+		{"jumpcloud-default.har", []harPost{
+			// An earlier login in the same capture, which failed: the
+			// tool must take the last POST to the ACS.
+			{url: acsURL, value: wrongKey, at: clock.Add(200 * time.Millisecond)},
+			{url: acsURL, value: value, at: clock.Add(30 * time.Second), relayState: "/dashboard"},
+		}, false},
+		{"jumpcloud-default-params.har", []harPost{{url: acsURL, value: value, at: clock.Add(200 * time.Millisecond), relayState: "/dashboard"}}, true},
+		{"other-connection.har", []harPost{{url: OtherACSURL, value: base64.StdEncoding.EncodeToString(signed["other-connection.xml"]), at: clock.Add(200 * time.Millisecond)}}, false},
+		{"no-response.har", nil, false},
+	} {
+		har, err := harFile(h.posts, h.paramsOnly)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{h.name, har})
 	}
-	files = append(files, File{"jumpcloud-default.har", har})
-	har, err = harFile([]harPost{{url: ACSURL, value: value, at: Clock.Add(200 * time.Millisecond), relayState: "/dashboard"}}, true)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, File{"jumpcloud-default-params.har", har})
-	har, err = harFile([]harPost{{url: OtherACSURL, value: base64.StdEncoding.EncodeToString(signed["other-connection.xml"]), at: Clock.Add(200 * time.Millisecond)}}, false)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, File{"other-connection.har", har})
-	har, err = harFile(nil, false)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, File{"no-response.har", har})
-	files = append(files, File{"wrong-key.form", []byte(formBody(base64.StdEncoding.EncodeToString(signed["wrong-key.xml"]), ""))})
+	files = append(files, File{"wrong-key.form", []byte(formBody(wrongKey, ""))})
 
 	// JumpCloud's "Export Metadata" for the app, for -idp-metadata.
+	idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
+	if err != nil {
+		return nil, err
+	}
 	files = append(files, File{"idp-metadata.xml", idp.Metadata()})
 	return files, nil
-}
-
-func newIdP(keysDir, name string) (*samltest.IdP, error) {
-	keyPEM, err := os.ReadFile(filepath.Join(keysDir, name+".key.pem"))
-	if err != nil {
-		return nil, err
-	}
-	certPEM, err := os.ReadFile(filepath.Join(keysDir, name+".crt.pem"))
-	if err != nil {
-		return nil, err
-	}
-	key, cert, err := samltest.LoadKeyPair(keyPEM, certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	idp := samltest.New(key, cert, EntityID)
-	idp.Now = func() time.Time { return Clock }
-	return idp, nil
 }
 
 // wrap breaks s into lines of n characters, as a value copied from a
@@ -323,8 +272,8 @@ func harFile(posts []harPost, paramsOnly bool) ([]byte, error) {
 		return e
 	}
 	entries := []harEntry{
-		get(Clock.Add(-2*time.Minute), "https://app.example.com/", 302, "https://auth.example.com/login?connection=acme"),
-		get(Clock.Add(-2*time.Minute+100*time.Millisecond), "https://console.jumpcloud.com/userconsole/", 200, ""),
+		get(samltest.FixtureClock().Add(-2*time.Minute), "https://app.example.com/", 302, "https://auth.example.com/login?connection=acme"),
+		get(samltest.FixtureClock().Add(-2*time.Minute+100*time.Millisecond), "https://console.jumpcloud.com/userconsole/", 200, ""),
 	}
 	for _, p := range posts {
 		body := formBody(p.value, p.relayState)
@@ -388,9 +337,10 @@ func queryString(u string) []harNameValue {
 
 func main() {
 	keys := flag.String("keys", filepath.Join("..", "..", "testdata", "keys"), "the directory of the key pairs")
+	golden := flag.String("golden", filepath.Join("..", "..", "testdata", "golden"), "the directory of the golden responses")
 	out := flag.String("out", "testdata", "the directory to write the fixtures into")
 	flag.Parse()
-	files, err := Generate(*keys)
+	files, err := Generate(*keys, *golden)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,135 @@
+package saml
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	crewjam "github.com/crewjam/saml"
+)
+
+// classify turns crewjam's error into an *Error with the values an admin
+// needs. crewjam's Error() is always "Authentication failed"; its
+// sentinels say which check failed, and the unverified message says what
+// value was found.
+func (c *Connection) classify(err error, m *message, o *verifyOptions, ps *pinSet) *Error {
+	var e *Error
+	var status crewjam.ErrBadStatus
+	switch {
+	case errors.As(err, &status):
+		e = newError(CodeStatusNotSuccess, "the IdP answered with an error status")
+		e.Actual = status.Status
+	case errors.Is(err, crewjam.ErrUntrustedCertificate):
+		e = newError(CodeUntrustedCertificate, "the response is not signed by a trusted certificate").mismatch(ps.fingerprints(), "")
+	case errors.Is(err, crewjam.ErrInvalidSignature):
+		e = newError(CodeSignatureInvalid, "the signature does not verify against the configured IdP certificate (the message was altered, or signed by another key)")
+		if len(m.named) > 0 {
+			e.Message = "the signature does not verify although the response names a configured certificate: the response was altered after the IdP signed it"
+			e.Hint = "Capture the response again, unmodified (a proxy or tool that rewrites the POST body breaks the signature). If fresh responses fail too, the IdP signs something other than what it sends: contact its support."
+		}
+	case errors.Is(err, crewjam.ErrIssuerMismatch):
+		actual := m.responseIssuer
+		if actual == "" || actual == c.cfg.IdPEntityID {
+			actual = m.assertionIssuer
+		}
+		e = newError(CodeIssuerMismatch, "the response comes from another IdP entity ID").mismatch(c.cfg.IdPEntityID, actual)
+	case errors.Is(err, crewjam.ErrAudienceMismatch):
+		e = c.audienceError(m)
+	case errors.Is(err, crewjam.ErrDestinationMismatch):
+		e = c.urlError(m)
+	case errors.Is(err, crewjam.ErrRequestIDMismatch):
+		e = c.inResponseToError(m, o)
+	case errors.Is(err, crewjam.ErrExpired):
+		e = newError(CodeExpired, "the response's own time bounds are inconsistent")
+	case errors.Is(err, crewjam.ErrNotYetValid):
+		e = newError(CodeNotYetValid, "the response's own time bounds are inconsistent")
+	case errors.Is(err, crewjam.ErrUnsupported):
+		e = newError(CodeUnsupported, "the response uses a feature samlgate does not accept")
+	default:
+		e = newError(CodeMalformed, "the response is not a valid SAML 2.0 login response")
+	}
+	return e.withCause(err)
+}
+
+// urlMismatchMessage recognises the usual ways the ACS URL is mistyped.
+func urlMismatchMessage(what, expected, actual string) string {
+	switch {
+	case actual == "":
+		return "the response has no " + what
+	case strings.Contains(expected, "?") && actual == expected[:strings.IndexByte(expected, '?')]:
+		return "the " + what + " lacks the ?connection= query: the ACS URL in the IdP must include it"
+	case strings.Contains(actual, "connection=") && strings.Contains(expected, "connection="):
+		return "the " + what + " is the ACS URL of another connection"
+	}
+	return "the " + what + " is not this connection's ACS URL"
+}
+
+// siblingID reports whether two entity IDs differ only in their last
+// segment (urn:samlgate:acme vs urn:samlgate:globex): the signature of a
+// response meant for another connection of the same service.
+func siblingID(a, b string) bool {
+	cut := func(s string) string {
+		if i := strings.LastIndexAny(s, ":/"); i >= 0 {
+			return s[:i+1]
+		}
+		return ""
+	}
+	p := cut(a)
+	return a != b && p != "" && p == cut(b)
+}
+
+// audienceError recognises the usual ways the SP Entity ID is mistyped.
+func (c *Connection) audienceError(m *message) *Error {
+	actual := strings.Join(m.audiences, ", ")
+	e := newError(CodeAudienceMismatch, "the assertion is meant for another service provider")
+	switch {
+	case strings.HasPrefix(actual, "https://sso.jumpcloud.com/") || actual == c.cfg.IdPEntityID || actual == c.cfg.IdPSSOURL:
+		e.Message = "the assertion's audience is the IdP's own URL: the IdP URL was pasted where the SP Entity ID belongs"
+	case siblingID(c.cfg.SPEntityID, actual):
+		e.Message = "the assertion's audience is the SP entity ID of another connection: the response was meant for another connection, or the SP Entity ID in the IdP app names the wrong one"
+	}
+	return e.mismatch(c.cfg.SPEntityID, actual)
+}
+
+// urlError says whether the Destination or a Recipient is wrong.
+func (c *Connection) urlError(m *message) *Error {
+	acs := c.acsURL.String()
+	if m.destination != acs {
+		return newError(CodeDestinationMismatch, urlMismatchMessage("Destination", acs, m.destination)).mismatch(acs, m.destination)
+	}
+	actual := strings.Join(m.recipients, ", ")
+	for _, r := range m.recipients {
+		if r != acs {
+			actual = r
+			break
+		}
+	}
+	return newError(CodeRecipientMismatch, urlMismatchMessage("Recipient", acs, actual)).mismatch(acs, actual)
+}
+
+// inResponseToError tells a foreign request, an assertion issued for
+// another login, and an IdP-initiated login on a connection that refuses
+// them apart.
+func (c *Connection) inResponseToError(m *message, o *verifyOptions) *Error {
+	expected := strings.Join(o.requestIDs, ", ")
+	if expected == "" {
+		expected = "no InResponseTo (no login request pending)"
+	}
+	e := newError(CodeInResponseToMismatch, "the response answers a login request this server did not make").mismatch(expected, m.inResponseTo)
+	if m.inResponseTo != "" && slices.Contains(o.requestIDs, m.inResponseTo) {
+		// The Response names a pending request, so the signed assertion's
+		// own InResponseTo is what failed.
+		e.Message = "the assertion's own InResponseTo (in its SubjectConfirmationData) does not answer the request the Response names: the assertion was issued for another login"
+		e.mismatch(m.inResponseTo, strings.Join(m.assertionInResponseTo, ", "))
+	}
+	if m.inResponseTo == "" && c.cfg.DisableIdPInitiated {
+		e.Message = "the response has no InResponseTo (an IdP-initiated login), and this connection accepts only logins it started"
+		e.Hint = "Start the login from the application, not from the IdP's portal; or allow IdP-initiated logins on this connection (DisableIdPInitiated)."
+		expected = "the ID of a pending login request"
+		if len(o.requestIDs) > 0 {
+			expected = strings.Join(o.requestIDs, ", ")
+		}
+		e.mismatch(expected, "")
+	}
+	return e
+}

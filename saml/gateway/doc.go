@@ -1,0 +1,121 @@
+// Package gateway serves the HTTP side of SAML logins for many
+// connections: GET /login (SP-initiated), POST /login/callback (the ACS),
+// GET /saml/metadata and POST /logout, with sessions in sealed cookies or a
+// SessionStore, and middleware (RequireLogin, RequireGroup, RequireRole,
+// RequireConnection) that protects the application's handlers.
+//
+//	gw, err := gateway.New(gateway.Config{
+//		Connections: []*saml.Connection{conn},
+//		SessionKeys: [][]byte{key}, // 32 random bytes, from a secret store
+//	})
+//	mux := http.NewServeMux()
+//	mux.Handle("/", gw.RequireLogin(app))
+//	gw.Mount(mux) // /login, /login/callback, /saml/metadata, /logout
+//
+// It builds on package saml's exported API only (Connection.Verify,
+// NewLoginRequest, Config), which is therefore enough for anyone writing
+// their own HTTP layer. Connections are selected by the ?connection= query
+// parameter, exactly as in the ACS URLs admins paste into JumpCloud
+// (https://host/login/callback?connection=acme).
+//
+// # Tracking SP-initiated logins across the cross-site POST
+//
+// An SP-initiated login must remember the AuthnRequest ID until the
+// response comes back, so that Verify can check InResponseTo, and must tie
+// that ID to the browser that started the login, or an attacker could start
+// a login, sign in as themselves, and make a victim's browser post the
+// result (login CSRF). The response arrives as a cross-site POST from the
+// IdP's page, and browsers do not send SameSite=Lax or Strict cookies (nor
+// cookies without a SameSite attribute, which Chrome treats as Lax) on
+// cross-site POSTs: an ordinary session-style cookie set at the start of the
+// login is simply missing at the callback. That is the "lost cookie" problem
+// SAML libraries keep reporting.
+//
+// The gateway splits the state in two:
+//
+//   - The RelayState carries the request ID, the connection, the return_to
+//     path and an expiry (LoginRequestLifetime), sealed with the session key
+//     (AES-256-GCM, with a purpose label as additional data, so that a
+//     session cookie cannot be replayed as a RelayState, nor a RelayState as
+//     a session). The IdP returns it untouched, so nothing has to survive on
+//     the server and any replica can finish the login.
+//   - A short-lived cookie __Host-samlgate_req_<hash of the ID>, HttpOnly,
+//     Secure, SameSite=None (which browsers do send on the cross-site POST),
+//     Path=/, holds the request ID. The callback passes the ID to Verify only
+//     when the browser presents this cookie and it matches the RelayState,
+//     so a RelayState stolen from another browser is worthless. Each login
+//     has its own cookie name, so logins started in two tabs do not
+//     overwrite each other. A browser holds at most 5 of them: GET LoginPath
+//     expires the oldest beyond 4 (by the order the browser lists them,
+//     oldest first among cookies of one path) before adding its own.
+//
+// # Cookie tossing and the __Host- prefix
+//
+// Whoever controls any host of the site (a sibling subdomain such as
+// blog.example.com next to app.example.com, even over plain http) can set
+// cookies with Domain=example.com that the browser then sends to the
+// gateway too. Were the request cookie a plain samlgate_req_..., such an
+// attacker could plant one matching a login they started themselves and,
+// posting their own response with their RelayState from the victim's
+// browser, log the victim in as the attacker (login CSRF), IdP-initiated
+// logins disabled or not; or plant a session cookie of their own, with a
+// longer Path so that the browser sends it first. The __Host- prefix
+// closes this: browsers refuse a __Host- cookie that has a Domain
+// attribute, lacks Secure, or has a Path other than /, so only the
+// gateway's host can set one. Both cookies carry it by default. When
+// several cookies of one name arrive anyway (a custom CookieName without
+// the prefix, InsecureCookies), the gateway tries each, in the order the
+// browser sent them, and uses the first that opens: a planted copy that
+// does not open no longer hides the browser's own session, but a planted
+// session that does open (the attacker's genuine one) still wins, which
+// only the prefix prevents.
+//
+// When the cookie is missing (the browser refused it, or the login was
+// started in another browser) or the RelayState has expired, a response
+// with an InResponseTo is refused as in_response_to_mismatch, with a page
+// asking the user to start again. IdP-initiated responses (JumpCloud's
+// portal tiles) carry no InResponseTo and need no cookie; they are
+// accepted unless the connection sets DisableIdPInitiated, since an
+// IdP-initiated response can be posted by anyone who holds one.
+// DisableIdPInitiated closes login CSRF only together with the __Host-
+// cookies, which are the default: under InsecureCookies, which drops the
+// prefix, a host of the same site can still plant a request cookie, and
+// with a CookieName without the prefix it can plant a session cookie of
+// its own. The RelayState of an IdP-initiated login is whatever the admin
+// typed in the IdP: it is used only when it is a safe local path.
+//
+// SameSite=None requires Secure, and so does the session cookie: serve the
+// gateway over HTTPS. InsecureCookies is for http://localhost demos only.
+// It drops Secure and the __Host- prefix from both cookies (they are named
+// samlgate_session and samlgate_req_...); the request cookie keeps
+// SameSite=None; Secure when the ACS host is localhost or a loopback
+// address (Chrome and Firefox store Secure cookies from http://localhost),
+// and falls back to SameSite=Lax without Secure on any other host, which
+// reaches the callback only when the IdP is on the same site.
+//
+// # Sessions
+//
+// By default a session is a stateless cookie: the identity (subject,
+// email, names, groups, roles, connection, session index) and its expiry,
+// sealed with AES-256-GCM under the first SessionKeys entry; every entry
+// opens cookies, so keys rotate by prepending a new one and removing the
+// old one a SessionLifetime later. A cookie that does not open, has expired
+// (by the expiry sealed inside, never the cookie's attributes), names a
+// connection the gateway no longer has, or was sealed with a removed key is
+// no session, and is cleared. A session ends at SessionLifetime or at the
+// assertion's SessionNotOnOrAfter, whichever comes first.
+//
+// With a SessionStore, the cookie holds a sealed session ID and a secret
+// of that session only, and the store holds the identity sealed under that
+// secret (AES-256-GCM), as oauth2-proxy's ticket stores do: a dump of the
+// store shows no email or group, and cannot be opened without the
+// browser's cookie. Logout deletes the session from the store, so every
+// copy of the cookie stops working.
+//
+// Group lists are never truncated. When the sealed identity would not fit
+// a cookie (over 3,800 bytes: a user in a few hundred groups), the cookie
+// holds a sealed session ID instead and the identity goes to SessionStore,
+// or, when none is configured, to an in-memory store the gateway creates,
+// with a warning logged once: that store is per process, so configure a
+// shared SessionStore when several replicas serve the same users.
+package gateway

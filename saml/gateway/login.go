@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/samlgate/samlgate/saml"
+)
+
+// serveLogin starts an SP-initiated login: GET LoginPath?connection=X&return_to=/path.
+func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, http.MethodGet)
+		return
+	}
+	q := r.URL.Query()
+	returnTo := g.returnTo(q.Get("return_to"))
+	name := q.Get("connection")
+	c, found := g.pick(name)
+	switch {
+	case !found:
+		g.unknownConnection(w, r, name)
+		return
+	case c == nil && len(g.connections()) == 0:
+		g.unknownConnection(w, r, "")
+		return
+	case c == nil:
+		g.chooser(w, returnTo)
+		return
+	}
+
+	requestID, msg, err := g.loginRequest(r, c, returnTo)
+	if err != nil {
+		reqID := randomHex(8)
+		g.logger.ErrorContext(r.Context(), "samlgate: cannot start a login", "connection", c.Name(), "request_id", reqID, "error", err.Error())
+		code, text := saml.CodeUnavailable, "Sign-in could not be started. Try again."
+		if errors.Is(err, saml.CodeConfigInvalid) {
+			code, text = saml.CodeConfigInvalid, "Sign-in is not configured correctly for this connection."
+		}
+		g.errorPage(w, http.StatusInternalServerError, code, text, reqID, "")
+		return
+	}
+	g.expireOldRequestCookies(w, r, c)
+	http.SetCookie(w, g.requestCookie(c, requestID, int(LoginRequestLifetime/time.Second)))
+	w.Header().Set("Cache-Control", "no-store")
+	if msg.RedirectURL != "" {
+		http.Redirect(w, r, msg.RedirectURL, http.StatusFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+msg.ScriptNonce+"'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	_, _ = w.Write(msg.PostForm)
+}
+
+// loginRequest builds the AuthnRequest and seals its tracking state into
+// the RelayState: the request's ID is known before the RelayState is
+// chosen (saml.Connection.NewLoginRequest, then Encode).
+func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string) (string, *saml.LoginMessage, error) {
+	lr, err := c.NewLoginRequest(r.Context())
+	if err != nil {
+		return "", nil, err
+	}
+	rs, err := g.sealer.sealJSON(purposeRelayState, relayState{
+		RequestID:  lr.ID,
+		Connection: c.Name(),
+		ReturnTo:   returnTo,
+		Expires:    g.now().Add(LoginRequestLifetime).UnixMilli(),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	msg, err := lr.Encode(rs)
+	if err != nil {
+		return "", nil, err
+	}
+	return lr.ID, msg, nil
+}
+
+// requestCookieName is per request ID, so that logins started in two tabs
+// keep separate cookies.
+func (g *Gateway) requestCookieName(requestID string) string {
+	sum := sha256.Sum256([]byte(requestID))
+	return g.requestCookiePrefix() + hex.EncodeToString(sum[:8])
+}
+
+// requestCookiePrefix is __Host-samlgate_req_, or samlgate_req_ under
+// InsecureCookies (the __Host- prefix requires Secure).
+func (g *Gateway) requestCookiePrefix() string {
+	if g.cfg.InsecureCookies {
+		return insecureRequestCookiePrefix
+	}
+	return requestCookiePrefix
+}
+
+// requestCookie binds a login request to the browser; maxAge -1 clears it.
+func (g *Gateway) requestCookie(c *conn, requestID string, maxAge int) *http.Cookie {
+	return g.requestCookieNamed(c, g.requestCookieName(requestID), requestID, maxAge)
+}
+
+// requestCookieNamed is a login-request cookie. Path is / (which the
+// __Host- prefix requires) in both modes, so that GET LoginPath sees the
+// cookies it must bound.
+func (g *Gateway) requestCookieNamed(c *conn, name, requestID string, maxAge int) *http.Cookie {
+	ck := &http.Cookie{
+		Name:     name,
+		Value:    requestID,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   true,
+		SameSite: http.SameSiteNoneMode,
+	}
+	if maxAge < 0 {
+		ck.Value = ""
+	}
+	if g.cfg.InsecureCookies && !loopbackHost(c.acsURL.Hostname()) {
+		// Browsers refuse SameSite=None without Secure, and Secure
+		// cookies over http except on localhost (a secure context, where
+		// the cookie above works). Lax reaches the callback only when
+		// the IdP is on the same site.
+		ck.Secure, ck.SameSite = false, http.SameSiteLaxMode
+	}
+	return ck
+}
+
+// expireOldRequestCookies bounds the login-request cookies of a browser
+// (each GET LoginPath adds one, for LoginRequestLifetime): when it already
+// holds maxRequestCookies-1 or more, the oldest are expired so that, with
+// the one about to be set, it holds maxRequestCookies. The gateway cannot
+// read a cookie's age, but browsers list cookies of the same path oldest
+// first (RFC 6265, section 5.4), and all of these have Path=/: the first
+// names are the oldest. The bound is per browser, whatever the connection:
+// a login abandoned among more than 4 newer ones fails with
+// in_response_to_mismatch and a page asking to start again.
+func (g *Gateway) expireOldRequestCookies(w http.ResponseWriter, r *http.Request, c *conn) {
+	prefix := g.requestCookiePrefix()
+	var names []string
+	for _, ck := range r.Cookies() {
+		if strings.HasPrefix(ck.Name, prefix) && !slices.Contains(names, ck.Name) {
+			names = append(names, ck.Name)
+		}
+	}
+	excess := len(names) - (maxRequestCookies - 1)
+	if excess <= 0 {
+		return
+	}
+	for _, name := range names[:excess] {
+		http.SetCookie(w, g.requestCookieNamed(c, name, "", -1))
+	}
+}
+
+// cookieValues returns the values of the request's cookies named name, in
+// the order the browser sent them, without duplicates and at most
+// maxCookieCopies: a cookie planted by another host of the site (with a
+// Domain attribute or a longer Path) can come before the gateway's own.
+func cookieValues(r *http.Request, name string) []string {
+	var out []string
+	for _, ck := range r.Cookies() {
+		if ck.Name == name && !slices.Contains(out, ck.Value) {
+			out = append(out, ck.Value)
+			if len(out) == maxCookieCopies {
+				break
+			}
+		}
+	}
+	return out
+}

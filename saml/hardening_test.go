@@ -1,0 +1,161 @@
+package saml_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+
+	"github.com/samlgate/samlgate/saml"
+	"github.com/samlgate/samlgate/saml/samltest"
+)
+
+// TestHardening: bearer confirmations, SessionNotOnOrAfter, bounded quotes
+// in errors and allowed email domains; each case failed on the code before
+// its fix.
+func TestHardening(t *testing.T) {
+	idp := newIdP(t, "idp")
+	secondBearer := func(irt string) func(*etree.Document) {
+		return func(doc *etree.Document) {
+			subj := doc.FindElement("//Subject")
+			sc := subj.FindElement("./SubjectConfirmation").Copy()
+			if irt != "" {
+				sc.FindElement("./SubjectConfirmationData").CreateAttr("InResponseTo", irt)
+			}
+			subj.InsertChildAt(1, sc)
+		}
+	}
+	tests := []struct {
+		name string
+		r    samltest.Response
+		want saml.Code
+		msg  string
+	}{
+		{
+			// The IdP signs it (BeforeSign): crewjam accepts when any
+			// confirmation is valid, and the identity must not take its
+			// InResponseTo from another one.
+			name: "two bearer confirmations, one naming a foreign request",
+			r:    func() samltest.Response { r := standard(); r.BeforeSign = secondBearer("FOREIGN"); return r }(),
+			want: saml.CodeMalformed, msg: "more than one bearer SubjectConfirmation",
+		},
+		{
+			name: "IdP session already over",
+			r: func() samltest.Response {
+				r := standard()
+				r.SessionNotOnOrAfter = pinned.Add(-time.Hour)
+				return r
+			}(),
+			want: saml.CodeExpired, msg: "SessionNotOnOrAfter",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := refuse(t, newConn(t, baseConfig(t)), mint(t, idp, tt.r), tt.want)
+			checkMessage(t, e, tt.msg)
+		})
+	}
+
+	t.Run("IdP session still running is accepted", func(t *testing.T) {
+		r := standard()
+		r.SessionNotOnOrAfter = pinned.Add(8 * time.Hour)
+		id := mustVerify(t, newConn(t, baseConfig(t)), mint(t, idp, r))
+		if !id.SessionNotOnOrAfter.Equal(pinned.Add(8 * time.Hour)) {
+			t.Errorf("SessionNotOnOrAfter = %v", id.SessionNotOnOrAfter)
+		}
+	})
+}
+
+// An unauthenticated POST cannot put megabytes of its own text into the
+// error string that servers log.
+func TestErrorQuotesAreBounded(t *testing.T) {
+	huge := strings.Repeat("A", 600_000)
+	r := standard()
+	r.Mutate = func(doc *etree.Document) { doc.Root().SelectElement("Issuer").SetText(huge) }
+	e := refuse(t, newConn(t, baseConfig(t)), mint(t, newIdP(t, "idp"), r), saml.CodeIssuerMismatch)
+	if n := len(e.Error()); n > 2048 {
+		t.Fatalf("Error() is %d bytes", n)
+	}
+	if !strings.HasPrefix(e.Actual, "AAAA") {
+		t.Fatalf("Actual = %.40q…", e.Actual)
+	}
+	// The cut never splits a UTF-8 sequence, whatever the offset.
+	for _, prefix := range []string{"", "a", "ab", "abc"} {
+		r := standard()
+		r.Mutate = func(doc *etree.Document) {
+			doc.Root().SelectElement("Issuer").SetText(prefix + strings.Repeat("é€😀", 200))
+		}
+		e := refuse(t, newConn(t, baseConfig(t)), mint(t, newIdP(t, "idp"), r), saml.CodeIssuerMismatch)
+		if !utf8.ValidString(e.Actual) || !utf8.ValidString(e.Error()) || len(e.Actual) > 256+len("…") {
+			t.Errorf("prefix %q: Actual is %d bytes, valid UTF-8 %v", prefix, len(e.Actual), utf8.ValidString(e.Actual))
+		}
+	}
+}
+
+// A gateway trusting several IdPs must not let one assert another
+// tenant's users: AllowedEmailDomains bounds what each IdP may vouch for.
+func TestAllowedEmailDomains(t *testing.T) {
+	idp := newIdP(t, "idp")
+	tests := []struct {
+		name    string
+		domains []string
+		email   string
+		want    saml.Code
+		actual  string
+	}{
+		{name: "no restriction", email: "ceo@globex.test"},
+		{name: "allowed domain", domains: []string{"example.com"}, email: "alice@example.com"},
+		{name: "case-insensitive", domains: []string{"Example.COM"}, email: "alice@EXAMPLE.com"},
+		{name: "other tenant's domain", domains: []string{"example.com"}, email: "ceo@globex.test",
+			want: saml.CodeEmailDomainNotAllowed, actual: "globex.test"},
+		{name: "subdomain is not the domain", domains: []string{"example.com"}, email: "a@evil.example.com",
+			want: saml.CodeEmailDomainNotAllowed, actual: "evil.example.com"},
+		{name: "suffix trick", domains: []string{"example.com"}, email: "a@notexample.com",
+			want: saml.CodeEmailDomainNotAllowed, actual: "notexample.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.AllowedEmailDomains = tt.domains
+			r := standard()
+			r.Email, r.NameID = tt.email, tt.email
+			form := mint(t, idp, r)
+			if tt.want == "" {
+				if id := mustVerify(t, newConn(t, cfg), form); id.Email != tt.email {
+					t.Errorf("Email = %q", id.Email)
+				}
+				return
+			}
+			e := refuse(t, newConn(t, cfg), form, tt.want)
+			if e.Actual != tt.actual || strings.Contains(e.Error(), "@") {
+				t.Errorf("Actual = %q, Error() = %q: want the domain, never the address", e.Actual, e.Error())
+			}
+		})
+	}
+	for _, bad := range []string{"", "@example.com", ".example.com", "a b.com"} {
+		cfg := baseConfig(t)
+		cfg.AllowedEmailDomains = []string{bad}
+		if _, err := saml.NewConnection(cfg); !errors.Is(err, saml.CodeConfigInvalid) {
+			t.Errorf("AllowedEmailDomains %q: err = %v, want config_invalid", bad, err)
+		}
+	}
+}
+
+// JumpCloud's IDs are 40 upper-case alphanumerics; whether one can start
+// with a digit is unknown (xs:ID forbids it), so such a response must
+// still verify rather than fail a share of real logins.
+func TestDigitLeadingIDs(t *testing.T) {
+	r := standard()
+	r.AssertionID = "1QCW5ZYPIJUA5HQCFIIJQFKUTA7B4QPKZU5T1ZEE"
+	r.ResponseID = "2QRGC12D4KDUUFHSRZXZ27C8ZT1WHAMF1JBQCISX"
+	for _, sign := range []samltest.Sign{samltest.SignAssertion, samltest.SignResponse, samltest.SignBoth} {
+		r.Sign = sign
+		id := mustVerify(t, newConn(t, baseConfig(t)), mint(t, newIdP(t, "idp"), r))
+		if id.AssertionID != r.AssertionID {
+			t.Errorf("%v: AssertionID = %q", sign, id.AssertionID)
+		}
+	}
+}
