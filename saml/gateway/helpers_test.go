@@ -23,7 +23,6 @@ import (
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
-
 const (
 	gwHost     = "https://auth.example.com"
 	gwEntityID = "https://sso.jumpcloud.com/saml2/acme"
