@@ -117,7 +117,9 @@ type Fields struct {
 // address (emailAddress or unspecified); pass "" to disable the fallback.
 //
 // Extract does not check that attribute email values are well formed; the
-// IdP is the authority on its users' addresses.
+// IdP is the authority on its users' addresses. Whether the result is one
+// address every consumer reads alike is [PlainEmail]'s question (package
+// saml refuses an email that is not).
 func (m Mapping) Extract(s Set, nameID string) (Fields, error) {
 	var f Fields
 	var err error

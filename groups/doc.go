@@ -15,6 +15,22 @@
 // list: trimmed, without empties, de-duplicated, in first-seen order, so that
 // the rest of the application sees a single, predictable format.
 //
+// # Group names
+//
+// Only ASCII white space (space, tab, CR, LF: XML indentation, "a; b"
+// lists) is trimmed from a group value. A value that, so trimmed, still
+// starts or ends with other white space ("Admins\u00a0", "\u3000Admins",
+// "Admins\u0085") or an invisible character (U+200B, U+FEFF and the other
+// format and default-ignorable characters), or that holds a control
+// character anywhere, or is not valid UTF-8, is refused: Resolve returns an
+// error matching [ErrInvalidName] (package saml refuses the login as
+// malformed), whatever the gate, filter and roles say. Such a name is
+// neither merged with "Admins" (trimming it would let whoever can name a
+// group in the IdP borrow the Admins group's access) nor kept beside it (an
+// application or upstream that trims more than this package, as Python's
+// str.strip() does, would merge it there). White space inside a name is
+// kept as it is: "Domain\u00a0Admins" and "Domain Admins" are two groups.
+//
 // # Access decisions
 //
 // AllowedGroups is a gate: when it is set, a user in none of those groups is

@@ -5,15 +5,17 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/samlgate/samlgate/attributes"
 )
 
 // naiveGroups is the reference for group collection: the rules of Resolve
-// written out as plainly as possible.
-func naiveGroups(values []string, delim string) []string {
-	out := []string{}
+// written out as plainly as possible. invalid is true when some value must
+// be refused (ErrInvalidName).
+func naiveGroups(values []string, delim string) (out []string, invalid bool) {
+	out = []string{}
 	seen := map[string]bool{}
 	for _, v := range values {
 		parts := []string{v}
@@ -21,14 +23,55 @@ func naiveGroups(values []string, delim string) []string {
 			parts = strings.Split(v, delim)
 		}
 		for _, p := range parts {
-			p = strings.TrimSpace(p)
-			if p != "" && !seen[p] {
+			p = strings.Trim(p, " \t\r\n")
+			if p == "" {
+				continue
+			}
+			if !naiveValidName(p) {
+				return nil, true
+			}
+			if !seen[p] {
 				seen[p] = true
 				out = append(out, p)
 			}
 		}
 	}
-	return out
+	return out, false
+}
+
+// checkInvalidNameMessage: the error names the attribute and the reason,
+// from fixed text, and so can quote no group value.
+func checkInvalidNameMessage(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	for _, attr := range []string{"memberOf", "GROUPS"} {
+		for _, why := range []string{"a control character", "invalid UTF-8",
+			"leading or trailing white space other than ASCII space, tab, CR or LF, or an invisible character"} {
+			if msg == `groups: a value of the attribute "`+attr+`" has `+why+": malformed" {
+				return
+			}
+		}
+	}
+	t.Fatalf("unexpected error text %q", msg)
+}
+
+// naiveValidName is the reference for badName.
+func naiveValidName(p string) bool {
+	if !utf8.ValidString(p) {
+		return false
+	}
+	runes := []rune(p)
+	for _, r := range runes {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	for _, r := range []rune{runes[0], runes[len(runes)-1]} {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzResolve feeds arbitrary group values, delimiters and patterns to
@@ -41,6 +84,8 @@ func FuzzResolve(f *testing.F) {
 	f.Add("org/unit/admins", "/", "*/admins", false)
 	f.Add("", "", "x", true)
 	f.Add("\xff\xfe\x00 \u00a0", "\xff", "*\u00e9?", true)
+	f.Add("Admins\u00a0\x00\u3000Admins\x00Admins\u0085\x00Admins", "", "Admins", false)
+	f.Add("eng; Admins\u200b ;x", ";", "Admins", true)
 	f.Fuzz(func(t *testing.T, data, delim, pat string, overage bool) {
 		if len(data) > 4096 || len(delim) > 8 || len(pat) > 64 {
 			return
@@ -55,11 +100,16 @@ func FuzzResolve(f *testing.F) {
 		if overage {
 			set = append(set, attributes.Attribute{Name: EntraOverageClaim, Values: []string{"https://graph"}})
 		}
-		full := naiveGroups(values, delim)
+		full, invalid := naiveGroups(values, delim)
 
 		// Collection alone.
 		plain, err := Config{Delimiter: delim}.Resolve(set)
 		switch {
+		case invalid:
+			if !errors.Is(err, ErrInvalidName) || plain.Groups != nil || plain.Roles != nil {
+				t.Fatalf("invalid name: Resolve = %+v, %v; want ErrInvalidName", plain, err)
+			}
+			checkInvalidNameMessage(t, err)
 		case overage && len(full) == 0:
 			if !errors.Is(err, ErrOverage) {
 				t.Fatalf("overage without groups: err = %v", err)
@@ -84,6 +134,13 @@ func FuzzResolve(f *testing.F) {
 			return
 		}
 		res, err := r.Resolve(set)
+		if invalid {
+			// Refused whatever the gate, filter and roles say.
+			if !errors.Is(err, ErrInvalidName) || res.Groups != nil || res.Roles != nil {
+				t.Fatalf("invalid name with a policy: Resolve = %+v, %v; want ErrInvalidName", res, err)
+			}
+			return
+		}
 		if overage && len(full) == 0 {
 			if !errors.Is(err, ErrOverage) {
 				t.Fatalf("overage without groups: err = %v", err)

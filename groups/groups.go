@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/samlgate/samlgate/attributes"
 )
@@ -54,8 +55,9 @@ type Config struct {
 
 // Result is the outcome of resolving groups for one assertion.
 type Result struct {
-	// Groups is the user's groups: trimmed, non-empty, de-duplicated, in
-	// first-seen order, and restricted by Config.Filter if set.
+	// Groups is the user's groups: trimmed of ASCII white space,
+	// non-empty, de-duplicated, in first-seen order, and restricted by
+	// Config.Filter if set.
 	Groups []string
 	// Roles is the roles granted by Config.Roles, de-duplicated.
 	Roles []string
@@ -81,6 +83,11 @@ const (
 	ErrOverage Code = "groups_overage"
 	// ErrNotAllowed is matched by errors.Is for every [*NotAllowedError].
 	ErrNotAllowed Code = "group_not_allowed"
+	// ErrInvalidName is matched when a group value, once trimmed of ASCII
+	// white space, holds a control character or invalid UTF-8, or starts
+	// or ends with other white space or an invisible character (see the
+	// package documentation, "Group names").
+	ErrInvalidName Code = "malformed"
 )
 
 // errOverage is what Resolve returns for an overage claim.
@@ -142,9 +149,10 @@ func quoteList(names []string) string {
 
 // Validate reports configuration mistakes that would make a pattern or
 // mapping silently never match: empty names, patterns or roles; patterns
-// with leading or trailing white space (group names are trimmed) or
-// containing the Delimiter (group names are split on it); and a non-nil but
-// empty AttributeNames. The error names the offending field and index, not
+// with leading or trailing white space (group names are trimmed), with what
+// Resolve refuses in a group name (a control character, an invisible
+// character at either end), or containing the Delimiter (group names are
+// split on it); and a non-nil but empty AttributeNames. The error names the offending field and index, not
 // the value.
 func (c Config) Validate() error {
 	if c.AttributeNames != nil && len(c.AttributeNames) == 0 {
@@ -173,6 +181,10 @@ func (c Config) Validate() error {
 		if hasOuterSpace(rm.Role) {
 			return fmt.Errorf("groups: Roles[%d].Role: leading or trailing white space", i)
 		}
+		if why := badName(rm.Role); why != "" {
+			// Roles end up in headers and logs, as group names do.
+			return fmt.Errorf("groups: Roles[%d].Role: has %s", i, why)
+		}
 	}
 	return nil
 }
@@ -187,7 +199,8 @@ func (c Config) checkPatterns(field string, list []string) error {
 }
 
 // checkPattern rejects patterns that can never match a resolved group,
-// since groups are trimmed, non-empty and split on the delimiter.
+// since groups are trimmed, non-empty, split on the delimiter, and free of
+// what badName refuses.
 func (c Config) checkPattern(p string) error {
 	switch {
 	case p == "":
@@ -197,11 +210,68 @@ func (c Config) checkPattern(p string) error {
 	case c.Delimiter != "" && strings.Contains(p, c.Delimiter):
 		return errors.New("contains the Delimiter (group names are split on it)")
 	}
+	if why := badName(p); why != "" {
+		return fmt.Errorf("has %s, which no group name may have", why)
+	}
 	return nil
 }
 
 func hasOuterSpace(s string) bool {
 	return strings.TrimFunc(s, unicode.IsSpace) != s
+}
+
+// trimASCIISpace removes leading and trailing space, tab, CR and LF: the
+// white space of XML indentation and of "a; b" lists, and the only white
+// space trimmed from group names.
+func trimASCIISpace(s string) string {
+	for len(s) > 0 && isASCIISpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isASCIISpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isASCIISpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+// badName says why g, already trimmed by trimASCIISpace, cannot be a group
+// name, or returns "". Trimming every Unicode space (as strings.TrimSpace
+// does) would merge "Admins\u00a0" into "Admins", and so would any consumer
+// downstream that trims more than this package (Python's str.strip(), a
+// JavaScript trim()) if such a name were passed on as distinct: either way
+// a group an attacker can name in the IdP would borrow another's access.
+// So a name with other outer white space or an invisible character at
+// either end (format characters such as U+200B or U+FEFF, and the other
+// default-ignorable code points), or with a control character anywhere
+// (NEL U+0085 included), or invalid UTF-8, is refused rather than kept.
+// The reason never quotes the name.
+func badName(g string) string {
+	for i := 0; i < len(g); {
+		if c := g[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return "a control character"
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(g[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return "invalid UTF-8"
+		case unicode.IsControl(r):
+			return "a control character"
+		case (i == 0 || i+size == len(g)) && invisible(r):
+			return "leading or trailing white space other than ASCII space, tab, CR or LF, or an invisible character"
+		}
+		i += size
+	}
+	return ""
+}
+
+// invisible reports white space and characters that render as nothing.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // Compile validates c and returns a Resolver for it. Compile once at start-up

@@ -129,9 +129,21 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:       "trimming and empty values",
-			set:        attributes.Set{attr("memberOf", "", "  ", " eng ", "\tops\n", "\u00a0sre\u2003")},
+			set:        attributes.Set{attr("memberOf", "", "  ", " eng ", "\tops\n", "\r\n sre \r\n", "\t")},
 			wantGroups: []string{"eng", "ops", "sre"},
 			wantFound:  true,
+		},
+		{
+			name:       "inner non-ASCII white space kept, distinct",
+			set:        attributes.Set{attr("memberOf", "Domain\u00a0Admins", "Domain Admins")},
+			wantGroups: []string{"Domain\u00a0Admins", "Domain Admins"},
+			wantFound:  true,
+		},
+		{
+			name:      "outer non-ASCII white space refused",
+			set:       attributes.Set{attr("memberOf", "eng", "\u00a0sre\u2003")},
+			wantFound: true,
+			wantErr:   ErrInvalidName,
 		},
 		{
 			name:       "inner white space kept",
@@ -495,6 +507,13 @@ func TestValidate(t *testing.T) {
 		{"role group with delimiter", Config{Delimiter: ",", Roles: []RoleMapping{{Group: "a,b", Role: "r"}}}, "Roles[0].Group: contains the Delimiter"},
 		{"empty role", Config{Roles: []RoleMapping{{Group: "a"}}}, "Roles[0].Role: empty"},
 		{"padded role", Config{Roles: []RoleMapping{{Group: "a", Role: " r"}}}, "Roles[0].Role: leading or trailing"},
+		{"allowed group with a control character", Config{AllowedGroups: []string{"Ad\x00mins"}}, "AllowedGroups[0]: has a control character"},
+		{"allowed group padded with NEL", Config{AllowedGroups: []string{"Admins\u0085"}}, "AllowedGroups[0]: leading or trailing white space"},
+		{"filter ending in a zero-width space", Config{Filter: []string{"Admins\u200b"}}, "Filter[0]: has leading or trailing white space other than ASCII"},
+		{"role group starting with a BOM", Config{Roles: []RoleMapping{{Group: "\ufeffAdmins", Role: "r"}}}, "Roles[0].Group: has leading or trailing"},
+		{"role group with invalid UTF-8", Config{Roles: []RoleMapping{{Group: "Admins\xff", Role: "r"}}}, "Roles[0].Group: has invalid UTF-8"},
+		{"role with a control character", Config{Roles: []RoleMapping{{Group: "a", Role: "ad\nmin"}}}, "Roles[0].Role: has a control character"},
+		{"inner non-ASCII space is fine", Config{AllowedGroups: []string{"Domain\u00a0Admins"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,6 +538,64 @@ func TestValidate(t *testing.T) {
 
 // TestResolverIndependentOfConfig checks that a Resolver does not share
 // memory with its Config or hand out its own: it must stay as compiled.
+// TestOddWhitespaceNames: issue 12 (CWE-1289). Group values were trimmed
+// of every Unicode space, so a group the IdP named "Admins\u00a0",
+// "\u3000Admins" or "Admins\u0085" passed a gate, a filter and a role
+// mapping for "Admins". Only ASCII space, tab, CR and LF are trimmed now;
+// a value with other outer white space, an invisible character at either
+// end or a control character is refused with ErrInvalidName, whatever the
+// configuration, and never merged into (nor kept beside) the real group.
+func TestOddWhitespaceNames(t *testing.T) {
+	configs := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no policy", Config{}},
+		{"gate", Config{AllowedGroups: []string{"Admins"}}},
+		{"filter", Config{Filter: []string{"Admins"}}},
+		{"roles", Config{Roles: []RoleMapping{{Group: "Admins", Role: "admin"}}}},
+		{"patterns", Config{AllowedGroups: []string{"Adm*"}, Filter: []string{"*"}, Roles: []RoleMapping{{Group: "*", Role: "any"}}}},
+		{"delimiter", Config{Delimiter: ";", AllowedGroups: []string{"Admins"}, Roles: []RoleMapping{{Group: "Admins", Role: "admin"}}}},
+	}
+	names := []string{
+		"Admins\u00a0", "\u3000Admins", "Admins\u0085", // the issue's three
+		"Admins\u2003", "\u2028Admins", "Admins\u200b", "\ufeffAdmins", "Admins\u3164",
+		"Admins\v", "Admins\f", "Ad\x00mins", "Ad\nmins", "Ad\tmins", "Admins\x7f", "Admins\xff",
+	}
+	for _, c := range configs {
+		r, err := c.cfg.Compile()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for _, name := range names {
+			valueLists := [][]string{{name}, {"Admins", name}, {name, "Admins"}}
+			if c.cfg.Delimiter != "" {
+				valueLists = append(valueLists, []string{"eng;" + name + ";x"}, []string{"eng; " + name + " ;Admins"})
+			}
+			for _, values := range valueLists {
+				set := attributes.Set{attr("memberOf", values...)}
+				res, err := r.Resolve(set)
+				if !errors.Is(err, ErrInvalidName) || errors.Is(err, ErrNotAllowed) {
+					t.Errorf("%s, values %q: Resolve = %q / %q, %v; want ErrInvalidName", c.name, values, res.Groups, res.Roles, err)
+					continue
+				}
+				if res.Groups != nil || res.Roles != nil || !res.AttributeFound {
+					t.Errorf("%s, values %q: Result %+v with the error", c.name, values, res)
+				}
+				if strings.Contains(err.Error(), "Admins") || !strings.Contains(err.Error(), `"memberOf"`) {
+					t.Errorf("error %q: want the attribute name, never the value", err)
+				}
+			}
+		}
+	}
+	// ASCII padding is still trimmed, and merges as it always did.
+	res, err := Config{AllowedGroups: []string{"Admins"}, Roles: []RoleMapping{{Group: "Admins", Role: "admin"}}}.
+		Resolve(attributes.Set{attr("memberOf", " Admins\t", "\r\nAdmins ")})
+	if err != nil || !reflect.DeepEqual(res.Groups, []string{"Admins"}) || !reflect.DeepEqual(res.Roles, []string{"admin"}) {
+		t.Errorf("ASCII padding: %+v, %v", res, err)
+	}
+}
+
 func TestResolverIndependentOfConfig(t *testing.T) {
 	cfg := Config{
 		AttributeNames: []string{"memberOf"},

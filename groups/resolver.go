@@ -1,6 +1,7 @@
 package groups
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/samlgate/samlgate/attributes"
@@ -33,7 +34,10 @@ type roleRef struct {
 const linearDedupMax = 16
 
 // Resolve extracts the user's groups from s and applies the gate, the role
-// mapping and the filter, in that order of evaluation (see [Config]).
+// mapping and the filter, in that order of evaluation (see [Config]). A
+// group value that is not a valid name (see "Group names" in the package
+// documentation) fails the whole call with an error matching
+// [ErrInvalidName], before any of them.
 //
 // On success Groups and Roles are non-nil, so that they encode as [] rather
 // than null in JSON. On error, Result carries only AttributeFound and
@@ -44,7 +48,10 @@ func (r *Resolver) Resolve(s attributes.Set) (Result, error) {
 	attrs := s.Lookup(r.attrNames...)
 	res.AttributeFound = len(attrs) > 0
 
-	groups := r.collect(attrs)
+	groups, err := r.collect(attrs)
+	if err != nil {
+		return res, err
+	}
 
 	if len(groups) == 0 && len(s.Lookup(EntraOverageClaim)) > 0 {
 		return res, errOverage
@@ -82,22 +89,27 @@ func (r *Resolver) Resolve(s attributes.Set) (Result, error) {
 }
 
 // collect returns the trimmed, non-empty, de-duplicated values of attrs,
-// split on the delimiter if there is one, in first-seen order.
-func (r *Resolver) collect(attrs []attributes.Attribute) []string {
+// split on the delimiter if there is one, in first-seen order; or an error
+// matching ErrInvalidName for a value badName refuses.
+func (r *Resolver) collect(attrs []attributes.Attribute) ([]string, error) {
 	n := 0
 	for _, a := range attrs {
 		n += len(a.Values)
 	}
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	// Without a delimiter, n is an exact upper bound and the slice never
 	// grows; with one, it is a good first guess.
 	groups := make([]string, 0, n)
 	var seen map[string]struct{}
+	var invalid string // why the first refused value was refused
 	add := func(g string) {
-		g = strings.TrimSpace(g)
-		if g == "" {
+		g = trimASCIISpace(g)
+		if g == "" || invalid != "" {
+			return
+		}
+		if invalid = badName(g); invalid != "" {
 			return
 		}
 		if seen == nil {
@@ -125,14 +137,19 @@ func (r *Resolver) collect(attrs []attributes.Attribute) []string {
 		for _, v := range a.Values {
 			if r.delimiter == "" {
 				add(v)
-				continue
+			} else {
+				for part := range strings.SplitSeq(v, r.delimiter) {
+					add(part)
+				}
 			}
-			for part := range strings.SplitSeq(v, r.delimiter) {
-				add(part)
+			if invalid != "" {
+				// The attribute's name, never the value: group names
+				// reveal organisation structure and errors reach logs.
+				return nil, fmt.Errorf("groups: a value of the attribute %q has %s: %w", a.Name, invalid, ErrInvalidName)
 			}
 		}
 	}
-	return groups
+	return groups, nil
 }
 
 func (r *Resolver) anyAllowed(groups []string) bool {

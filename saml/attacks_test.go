@@ -98,6 +98,20 @@ func attributeStatement(name string, values ...string) *etree.Element {
 	return st
 }
 
+// addAttributeXML returns a BeforeSign edit that adds an attribute
+// "profile" whose one value is the XML fragment frag.
+func addAttributeXML(frag string) func(doc *etree.Document) {
+	return func(doc *etree.Document) {
+		value := etree.NewDocument()
+		if err := value.ReadFromString(frag); err != nil {
+			panic(err)
+		}
+		at := doc.FindElement("//AttributeStatement").CreateElement("saml2:Attribute")
+		at.CreateAttr("Name", "profile")
+		at.CreateElement("saml2:AttributeValue").AddChild(value.Root())
+	}
+}
+
 // dsObject returns a new ds:Object appended to sig.
 func dsObject(sig *etree.Element) *etree.Element {
 	obj := sig.CreateElement("ds:Object")
@@ -608,9 +622,12 @@ func attacks() []attack {
 		// encoding/xml round-trip tricks: refused, or harmless because what
 		// the identity is read from is the canonical form the signature
 		// covers.
-		attack{name: "empty xmlns prefix in the unsigned Status (harmless)", raw: replaceText(`<saml2p:Status>`, `<saml2p:Status xmlns:="">`)},
-		attack{name: "empty xmlns prefix inside the signed assertion", raw: replaceText("<saml2:Subject>", `<saml2:Subject xmlns:="urn:evil">`), want: saml.CodeSignatureInvalid},
-		attack{name: "element with an empty prefix inside the signed assertion", raw: replaceText("<saml2:Subject>", `<saml2:Subject><:NameID>mallory</:NameID>`), want: saml.CodeSignatureInvalid},
+		// Names that are not namespace-well-formed are refused wherever
+		// they are: parsers disagree about what they mean.
+		attack{name: "empty xmlns prefix in the unsigned Status", raw: replaceText(`<saml2p:Status>`, `<saml2p:Status xmlns:="">`), want: saml.CodeMalformed},
+		attack{name: "empty xmlns prefix inside the signed assertion", raw: replaceText("<saml2:Subject>", `<saml2:Subject xmlns:="urn:evil">`), want: saml.CodeMalformed},
+		attack{name: "element with an empty prefix inside the signed assertion", raw: replaceText("<saml2:Subject>", `<saml2:Subject><:NameID>mallory</:NameID>`), want: saml.CodeMalformed},
+		attack{name: "prefix declared empty (xmlns:p=\"\")", raw: replaceText(`<saml2p:Status>`, `<saml2p:Status xmlns:saml2="">`), want: saml.CodeMalformed},
 		attack{name: "attribute name with two colons", raw: replaceText("<saml2:NameID ", `<saml2:NameID a:b:c="1" `), want: saml.CodeMalformed},
 		attack{name: "directive inside the assertion", raw: replaceText("<saml2:Subject>", "<saml2:Subject><!x>"), want: saml.CodeMalformed},
 		attack{name: "not XML at all", form: func(testing.TB) string { return encode([]byte("hello world")) }, want: saml.CodeMalformed},
@@ -631,12 +648,46 @@ func attacks() []attack {
 		}, want: saml.CodeMalformed},
 		attack{name: "ds prefix rebound on the Signature", mutate: func(_ testing.TB, doc *etree.Document) {
 			signatureOf(assertion(doc)).CreateAttr("xmlns:ds", "urn:evil")
-		}, want: saml.CodeSignatureMissing},
+		}, want: saml.CodeMalformed},
 		attack{name: "evil assertion with a rebound prefix beside the signed one", mutate: func(_ testing.TB, doc *etree.Document) {
 			e := evil(assertion(doc))
 			e.CreateAttr("xmlns:saml2", "urn:evil")
 			response(doc).InsertChildAt(assertion(doc).Index(), e)
-		}}, // {urn:evil}Assertion is no SAML assertion: ignored, alice is read
+		}, want: saml.CodeMalformed},
+		attack{name: "evil assertion in an undeclared default namespace, in the Status", raw: replaceText("</saml2p:Status>", `<Assertion xmlns=""><Subject><NameID>`+mallory+`</NameID></Subject></Assertion></saml2p:Status>`), want: saml.CodeMalformed},
+		attack{name: "evil assertion with an empty-prefix declaration of the SAML namespace", raw: replaceText("</saml2p:Status>", `<:Assertion xmlns:="`+nsAssertion+`"/></saml2p:Status>`), want: saml.CodeMalformed},
+		attack{name: "Response of another namespace nested in the Status", raw: replaceText("</saml2p:Status>", `<saml2p:StatusDetail><saml2p:Response xmlns:saml2p="urn:evil"/></saml2p:StatusDetail></saml2p:Status>`), want: saml.CodeMalformed},
+		attack{name: "SAML Response nested in the Status", raw: replaceText("</saml2p:Status>", `<saml2p:StatusDetail><saml2p:Response/></saml2p:StatusDetail></saml2p:Status>`), want: saml.CodeMalformed},
+		attack{name: "EncryptedAssertion of another namespace", raw: replaceText("</saml2p:Status>", `<x:EncryptedAssertion xmlns:x="urn:evil"/></saml2p:Status>`), want: saml.CodeMalformed},
+		attack{name: "Signature of another namespace in the assertion", mutate: func(_ testing.TB, doc *etree.Document) {
+			sig := etree.NewElement("Signature")
+			sig.CreateAttr("xmlns", "urn:evil")
+			assertion(doc).AddChild(sig)
+		}, want: saml.CodeMalformed},
+		attack{name: "Signature of another namespace in an attribute value", edit: func(r *samltest.Response) {
+			r.BeforeSign = addAttributeXML(`<x:Signature xmlns:x="urn:example:other">not a signature</x:Signature>`)
+		}, want: saml.CodeMalformed},
+		attack{name: "Issuer in the Response's Extensions", mutate: func(_ testing.TB, doc *etree.Document) {
+			is := extensions(doc).CreateElement("saml2:Issuer")
+			is.CreateAttr("xmlns:saml2", nsAssertion)
+			is.SetText("https://evil.test/idp")
+		}, want: saml.CodeMalformed},
+		attack{name: "NameID deep in the Response's Extensions", mutate: func(_ testing.TB, doc *etree.Document) {
+			n := extensions(doc).CreateElement("x:Wrapper")
+			n.CreateAttr("xmlns:x", "urn:example:ext")
+			id := n.CreateElement("saml2:NameID")
+			id.CreateAttr("xmlns:saml2", nsAssertion)
+			id.SetText(mallory)
+		}, want: saml.CodeMalformed},
+		// Controls: XML of other namespaces where SAML allows it.
+		attack{name: "control: foreign XML in the Response's Extensions", mutate: func(_ testing.TB, doc *etree.Document) {
+			x := extensions(doc).CreateElement("x:Tracking")
+			x.CreateAttr("xmlns:x", "urn:example:ext")
+			x.CreateElement("x:Session").SetText("42")
+		}},
+		attack{name: "control: attribute value carrying XML of another namespace", edit: func(r *samltest.Response) {
+			r.BeforeSign = addAttributeXML(`<x:Profile xmlns:x="urn:example:profile"><x:Department>R&amp;D</x:Department><x:Manager ref="bob"/></x:Profile>`)
+		}},
 		attack{name: "saml2 prefix rebound on the Subject of the signed assertion", raw: replaceText("<saml2:Subject>", `<saml2:Subject xmlns:saml2="urn:evil">`), want: saml.CodeSignatureInvalid},
 		attack{name: "unused default namespace on the Subject (dropped by c14n, harmless)", raw: replaceText("<saml2:Subject>", `<saml2:Subject xmlns="urn:evil">`)},
 		attack{name: "unused ds prefix rebound on the Subject (harmless)", raw: replaceText("<saml2:Subject>", `<saml2:Subject xmlns:ds="urn:evil">`)},
@@ -696,7 +747,12 @@ func attacks() []attack {
 		},
 	}
 	for where, place := range places {
-		rows = append(rows, emailVerifiedOutside(where, place), memberOfOutside(where, place))
+		ev, mo := emailVerifiedOutside(where, place), memberOfOutside(where, place)
+		if where == "in the Response's Extensions" {
+			// SAML assertion content in Extensions is refused outright.
+			ev.want, mo.want = saml.CodeMalformed, saml.CodeMalformed
+		}
+		rows = append(rows, ev, mo)
 	}
 	rows = append(rows,
 		attack{name: "email_verified added inside the signed assertion", edit: noEmailVerified, mutate: func(_ testing.TB, doc *etree.Document) {

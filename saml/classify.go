@@ -25,7 +25,10 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions, ps *pinSe
 		e = newError(CodeSignatureInvalid, "the signature does not verify against the configured IdP certificate (the message was altered, or signed by another key)")
 		if len(m.named) > 0 {
 			e.Message = "the signature does not verify although the response names a configured certificate: the response was altered after the IdP signed it"
-			e.Hint = "Capture the response again, unmodified (a proxy or tool that rewrites the POST body breaks the signature). If fresh responses fail too, the IdP signs something other than what it sends: contact its support."
+			e.withHint(hintSignatureAltered)
+		}
+		if which := whichSignature(m); which != "" {
+			e.Message = which
 		}
 	case errors.Is(err, crewjam.ErrIssuerMismatch):
 		actual := m.responseIssuer
@@ -40,15 +43,67 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions, ps *pinSe
 	case errors.Is(err, crewjam.ErrRequestIDMismatch):
 		e = c.inResponseToError(m, o)
 	case errors.Is(err, crewjam.ErrExpired):
-		e = newError(CodeExpired, "the response's own time bounds are inconsistent")
+		// crewjamClock chose an instant at which crewjam's time checks pass
+		// on the message as inspect read it, so this is a signed value that
+		// differs from it: nothing an IdP sends.
+		e = newError(CodeExpired, "the response's signed time bounds are inconsistent").withHint(hintTimeBounds)
 	case errors.Is(err, crewjam.ErrNotYetValid):
-		e = newError(CodeNotYetValid, "the response's own time bounds are inconsistent")
+		e = newError(CodeNotYetValid, "the response's signed time bounds are inconsistent").withHint(hintTimeBounds)
 	case errors.Is(err, crewjam.ErrUnsupported):
 		e = newError(CodeUnsupported, "the response uses a feature samlgate does not accept")
+	case errors.Is(err, crewjam.ErrMissingElement):
+		e = missingElementError(m)
 	default:
 		e = newError(CodeMalformed, "the response is not a valid SAML 2.0 login response")
 	}
 	return e.withCause(err)
+}
+
+// whichSignature says which of two signatures failed, when the response
+// carries both: crewjam checks the Response's first and stops there, so
+// the Assertion's own result (checked by verify for the diagnosis only)
+// tells an altered Response from an altered Assertion.
+func whichSignature(m *message) string {
+	if !m.responseSigned || !m.assertionSigned {
+		return ""
+	}
+	cause := "the message was altered, or signed by another key"
+	if len(m.named) > 0 {
+		cause = "it names a configured certificate, so it was altered after the IdP signed it"
+	}
+	switch m.failedSignature {
+	case "Response":
+		switch m.assertionSignatureOK {
+		case sigValid:
+			return "the Response's signature does not verify, while the Assertion's own signature does: the response was altered outside the Assertion after the IdP signed it, or its Response signature was made with another key"
+		case sigInvalid:
+			return "neither the Response's signature nor the Assertion's verifies: " + cause
+		}
+		return "the Response's signature does not verify: " + cause
+	case "Assertion":
+		return "the Response's signature verifies, but the Assertion's own signature does not: " + cause
+	}
+	return ""
+}
+
+// missingElementError names the element of the assertion crewjam found
+// missing, in the order crewjam looks for them, and where to turn it on.
+func missingElementError(m *message) *Error {
+	switch {
+	case !m.hasSubject:
+		return newError(CodeMalformed, "the assertion has no Subject: it does not say who logged in")
+	case !m.hasConditions:
+		return newError(CodeMalformed, "the assertion has no Conditions: it is not restricted to this service provider (no Audience)")
+	case m.bearers == 0:
+		return newError(CodeMalformed, "the assertion has no bearer SubjectConfirmation: samlgate accepts the Web Browser SSO profile's bearer assertions only")
+	case m.bearerWithoutData:
+		return newError(CodeMalformed, "the assertion's bearer SubjectConfirmation has no SubjectConfirmationData (Recipient, NotOnOrAfter)")
+	case !m.hasAuthnStatement:
+		e := newError(CodeMalformed, "the assertion has no AuthnStatement: it does not say that, or how, the user authenticated, so it is not a login")
+		e.withHint(hintAuthnStatementMissing)
+		return e.mismatch("an AuthnStatement in the Assertion", "(none)")
+	}
+	return newError(CodeMalformed, "the response lacks an element a login response requires")
 }
 
 // urlMismatchMessage recognises the usual ways the ACS URL is mistyped.
@@ -91,10 +146,12 @@ func (c *Connection) audienceError(m *message) *Error {
 	return e.mismatch(c.cfg.SPEntityID, actual)
 }
 
-// urlError says whether the Destination or a Recipient is wrong.
+// urlError says whether the Destination or a Recipient is wrong. An
+// absent Destination is allowed on an unsigned Response (inspect refuses
+// it on a signed one), so then the Recipient is what failed.
 func (c *Connection) urlError(m *message) *Error {
 	acs := c.acsURL.String()
-	if m.destination != acs {
+	if m.destination != "" && m.destination != acs {
 		return newError(CodeDestinationMismatch, urlMismatchMessage("Destination", acs, m.destination)).mismatch(acs, m.destination)
 	}
 	actual := strings.Join(m.recipients, ", ")
@@ -124,7 +181,7 @@ func (c *Connection) inResponseToError(m *message, o *verifyOptions) *Error {
 	}
 	if m.inResponseTo == "" && c.cfg.DisableIdPInitiated {
 		e.Message = "the response has no InResponseTo (an IdP-initiated login), and this connection accepts only logins it started"
-		e.Hint = "Start the login from the application, not from the IdP's portal; or allow IdP-initiated logins on this connection (DisableIdPInitiated)."
+		e.withHint(hintIdPInitiatedRefused)
 		expected = "the ID of a pending login request"
 		if len(o.requestIDs) > 0 {
 			expected = strings.Join(o.requestIDs, ", ")

@@ -22,40 +22,6 @@ const (
 	DefaultMaxResponseBytes = 1 << 20
 )
 
-// SignaturePolicy says which elements of a response must carry a valid
-// signature. Whatever the policy, a signature that is present must verify.
-type SignaturePolicy string
-
-const (
-	// SignatureEither (the default) accepts a signed Assertion, a signed
-	// Response, or both. JumpCloud signs only the Assertion by default.
-	SignatureEither SignaturePolicy = "either"
-	// SignatureAssertion requires the Assertion itself to be signed.
-	SignatureAssertion SignaturePolicy = "assertion"
-	// SignatureResponse requires the Response to be signed.
-	SignatureResponse SignaturePolicy = "response"
-	// SignatureBoth requires both signatures.
-	SignatureBoth SignaturePolicy = "both"
-)
-
-// EmailVerifiedPolicy says how the email_verified attribute is treated.
-type EmailVerifiedPolicy string
-
-const (
-	// EmailVerifiedRequire (the default): the signed assertion must carry
-	// email_verified once, with one value that is true or 1 (any case).
-	// JumpCloud sends it when the admin adds the constant attribute
-	// email_verified = true.
-	EmailVerifiedRequire EmailVerifiedPolicy = "require"
-	// EmailVerifiedTrust marks every email as verified: the admin vouches
-	// for the IdP, which cannot send the attribute. An explicit opt-in.
-	EmailVerifiedTrust EmailVerifiedPolicy = "trust"
-	// EmailVerifiedIgnore reads the attribute when present and valid, and
-	// never refuses a login because of it. Identity.EmailVerified is true
-	// only when the IdP said so.
-	EmailVerifiedIgnore EmailVerifiedPolicy = "ignore"
-)
-
 // ConnectionConfig is one IdP application (one JumpCloud SSO app). It is
 // validated once by NewConnection; the zero value of every optional field
 // is the safe default.
@@ -66,8 +32,12 @@ type ConnectionConfig struct {
 	// name it as their Audience.
 	SPEntityID string
 	// ACSURL is what the admin enters as "ACS URL", query included
-	// (https://host/login/callback?connection=acme). Destination and
-	// Recipient must equal it exactly.
+	// (https://host/login/callback?connection=acme). The bearer Recipient
+	// must equal it exactly, and so must the Response's Destination when
+	// there is one. A Response without Destination is accepted only when
+	// it is not signed itself (SAML Bindings §3.5.5.2; PingFederate's
+	// default when it signs only the Assertion): the signed Recipient then
+	// binds the assertion to this URL.
 	ACSURL string
 
 	// IdPEntityID is the expected Issuer: JumpCloud's free-text "IdP Entity ID".
@@ -85,6 +55,13 @@ type ConnectionConfig struct {
 	// entity ID, SSO URL and every signing certificate from the IdP
 	// metadata (JumpCloud's "Export Metadata").
 	IdPMetadataXML []byte
+	// IdP names the IdP's product family (IdPOkta, IdPEntra, ...), so that
+	// error hints name the settings of its console. Empty means detected
+	// from IdPEntityID, IdPSSOURL and the certificates (sts.windows.net,
+	// okta.com, /realms/ of Keycloak, JumpCloud's certificate subject...);
+	// an IdP that is not recognized gets IdPGeneric, neutral wording. It
+	// changes no check.
+	IdP IdPKind
 	// Certificates, instead of IdPCertificatesPEM or the certificates of
 	// IdPMetadataXML, is a source Verify asks for the trusted certificates
 	// on every call: a MetadataFetcher, so that a certificate rotation at
@@ -119,11 +96,28 @@ type ConnectionConfig struct {
 	Now func() time.Time
 
 	// EmailVerified is the email_verified policy; default EmailVerifiedRequire.
+	// It applies only to an assertion that carries an email.
 	EmailVerified EmailVerifiedPolicy
+	// EmailOptional accepts assertions that carry no email (no email
+	// attribute, and a NameID that is not an email address), for IdPs that
+	// identify users by an opaque NameID only (PingOne, Okta with a
+	// persistent NameID). Identity.Email is then "": key accounts by
+	// (Identity.Connection, Identity.Subject). With AllowedEmailDomains set
+	// an assertion without email is still refused. Off by default: most
+	// applications need an email, and a missing one is usually a mapping
+	// forgotten at the IdP.
+	EmailOptional bool
 	// AllowedEmailDomains, when set, limits the emails this IdP may assert
-	// to these domains (exact, case-insensitive). Set it whenever one
-	// application trusts several IdPs (tenants): otherwise any of them can
-	// assert any email, including another tenant's users'.
+	// to these domains (exact, case-insensitive, and IDNA-aware: a domain
+	// may be given, and asserted, in its Unicode or its xn-- form). Set it
+	// whenever one application trusts several IdPs (tenants): otherwise any
+	// of them can assert any email, including another tenant's users'.
+	//
+	// Whether or not it is set, Verify accepts only an email that is one
+	// plain address (attributes.PlainEmail): no display name, comment,
+	// quoting, brackets, white space or second '@'. A non-plain email is
+	// refused as email_domain_not_allowed when domains are set, and as
+	// malformed otherwise.
 	AllowedEmailDomains []string
 	// Attributes overrides which attribute names feed the identity fields.
 	Attributes attributes.Mapping
@@ -151,14 +145,16 @@ type Connection struct {
 	pins   pinned
 	// mapping and the rest are derived from cfg once.
 	mapping attributes.Mapping
-	// emailDomains is AllowedEmailDomains, lower-cased.
+	// emailDomains is AllowedEmailDomains in lower-case ASCII form.
 	emailDomains []string
 	groups       *groups.Resolver
-	replay       ReplayCache
-	now          func() time.Time
-	skew         time.Duration
-	maxDelay     time.Duration
-	maxBytes     int
+	// idp is the IdP family the hints are worded for (cfg.IdP, detected).
+	idp      IdPKind
+	replay   ReplayCache
+	now      func() time.Time
+	skew     time.Duration
+	maxDelay time.Duration
+	maxBytes int
 }
 
 // NewConnection validates cfg once and returns a Connection. Errors have
@@ -170,9 +166,23 @@ func NewConnection(cfg ConnectionConfig) (*Connection, error) {
 	}
 	if err := c.init(); err != nil {
 		err.Connection = cfg.Name
+		err.localize(c.idp)
 		return nil, err
 	}
 	return c, nil
+}
+
+// parseACSURL checks an ACS URL as NewConnection and SPMetadata need it:
+// absolute, http(s), with a host.
+func parseACSURL(raw string) (*url.URL, *Error) {
+	acs, err := url.Parse(raw)
+	if err != nil || !acs.IsAbs() || acs.Host == "" {
+		return nil, configError("ACSURL %q is not an absolute URL", raw)
+	}
+	if acs.Scheme != "https" && acs.Scheme != "http" {
+		return nil, configError("ACSURL %q must be http(s)", raw)
+	}
+	return acs, nil
 }
 
 func (c *Connection) init() *Error {
@@ -183,14 +193,20 @@ func (c *Connection) init() *Error {
 	if cfg.SPEntityID == "" {
 		return configError("SPEntityID is empty")
 	}
-	acs, err := url.Parse(cfg.ACSURL)
-	if err != nil || !acs.IsAbs() || acs.Host == "" {
-		return configError("ACSURL %q is not an absolute URL", cfg.ACSURL)
-	}
-	if acs.Scheme != "https" && acs.Scheme != "http" {
-		return configError("ACSURL %q must be http(s)", cfg.ACSURL)
+	acs, aerr := parseACSURL(cfg.ACSURL)
+	if aerr != nil {
+		return aerr
 	}
 	c.acsURL = *acs
+	// The family first, so that the errors below already name its console.
+	switch {
+	case cfg.IdP == "":
+		c.idp = IdPGeneric
+	case cfg.IdP.valid():
+		c.idp = cfg.IdP
+	default:
+		return configError("IdP %q is not one of %s", cfg.IdP, idpKindList())
+	}
 	if err := c.initIdP(); err != nil {
 		return err
 	}
@@ -198,6 +214,7 @@ func (c *Connection) init() *Error {
 		return err
 	}
 	c.mapping = cfg.Attributes
+	var err error
 	c.groups, err = cfg.Groups.Compile()
 	if err != nil {
 		return configError("Groups: %v", err).withCause(err)
@@ -207,13 +224,32 @@ func (c *Connection) init() *Error {
 		c.replay = NewMemoryReplayCache(0, c.now)
 	}
 	// The first pin set, checked now so that a bad source fails at start.
-	if _, perr := c.pinsFor(context.Background()); perr != nil {
+	ps, perr := c.pinsFor(context.Background())
+	if perr != nil {
 		if perr.Code == CodeUnavailable {
 			return configError("Certificates: %s", perr.Message).withCause(perr)
 		}
 		return perr
 	}
+	if cfg.IdP == "" && c.idp == IdPGeneric {
+		// A certificate source's certificates are known only now.
+		certs := make([]*x509.Certificate, len(ps.pins))
+		for i, pc := range ps.pins {
+			certs[i] = pc.cert
+		}
+		c.idp = detectIdP(cfg.IdPEntityID, cfg.IdPSSOURL, certs)
+	}
+	cfg.IdP = c.idp
 	return nil
+}
+
+// idpKindList is the valid IdPKind values, for configuration errors.
+func idpKindList() string {
+	names := make([]string, len(idpKinds))
+	for i, k := range idpKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
 
 // initIdP reads the IdP's entity ID, SSO URL and certificates from the
@@ -240,8 +276,13 @@ func (c *Connection) initIdP() *Error {
 			return err
 		}
 	}
+	if cfg.IdP == "" {
+		// Detected before the certificates are checked, so that an expired
+		// one is reported in the words of its IdP's console.
+		c.idp = detectIdP(cfg.IdPEntityID, cfg.IdPSSOURL, static)
+	}
 	if cfg.IdPEntityID == "" {
-		return configError("IdPEntityID is empty: set it to the \"IdP Entity ID\" of the JumpCloud SSO app")
+		return configError("IdPEntityID is empty: set it to the IdP's entity ID (JumpCloud: the SSO app's \"IdP Entity ID\")")
 	}
 	if cfg.IdPEntityID == cfg.SPEntityID {
 		return configError("IdPEntityID and SPEntityID are both %q: the SP entity ID is samlgate's own (urn:...:%s), not the IdP's", cfg.SPEntityID, cfg.Name)
@@ -254,7 +295,7 @@ func (c *Connection) initIdP() *Error {
 	c.source = cfg.Certificates
 	if c.source == nil {
 		if len(static) == 0 {
-			return configError("no IdP certificate: set IdPCertificatesPEM to the JumpCloud app's certificate.pem, IdPMetadataXML, or Certificates")
+			return configError("no IdP certificate: set IdPCertificatesPEM to the IdP's signing certificate (JumpCloud: the SSO app's certificate.pem), IdPMetadataXML, or Certificates")
 		}
 		for _, cert := range static {
 			if err := checkKey(cert); err != nil {
@@ -300,11 +341,14 @@ func (c *Connection) initPolicies() *Error {
 	cfg.ClockSkew, cfg.MaxIssueDelay, cfg.MaxResponseBytes = c.skew, c.maxDelay, c.maxBytes
 
 	for i, d := range cfg.AllowedEmailDomains {
-		d = strings.ToLower(strings.TrimSpace(d))
-		if d == "" || strings.ContainsAny(d, "@ /") || strings.HasPrefix(d, ".") {
-			return configError("AllowedEmailDomains[%d] %q is not a domain such as example.com", i, cfg.AllowedEmailDomains[i])
+		// Stored in lower-case ASCII (Punycode) form, the form
+		// attributes.EmailDomain gives the email's domain in: "Bücher.example"
+		// here matches an email at xn--bcher-kva.example and the reverse.
+		ascii, err := attributes.NormalizeDomain(strings.TrimSpace(d))
+		if err != nil {
+			return configError("AllowedEmailDomains[%d] %q is not a domain such as example.com (a valid IDNA domain name, in its ASCII or Unicode form, without a trailing dot)", i, d).withCause(err)
 		}
-		c.emailDomains = append(c.emailDomains, d)
+		c.emailDomains = append(c.emailDomains, ascii)
 	}
 	return nil
 }
@@ -358,7 +402,7 @@ func (c *Connection) Name() string { return c.cfg.Name }
 
 // Config returns the validated configuration, defaults filled in
 // (ClockSkew, MaxIssueDelay, MaxResponseBytes, Signature, EmailVerified,
-// and the IdP fields read from IdPMetadataXML). Slices are copies: changing
+// IdP as detected, and the IdP fields read from IdPMetadataXML). Slices are copies: changing
 // them does not change the connection.
 func (c *Connection) Config() ConnectionConfig {
 	cfg := c.cfg

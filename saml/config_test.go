@@ -3,7 +3,12 @@ package saml_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +276,109 @@ func wrap(s string, n int) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestIdPKind: the IdP family is detected (the fixtures' JumpCloud issuer
+// and certificate) or set, an unknown one is a configuration error, and
+// the family words the hints of Verify's and NewConnection's errors.
+func TestIdPKind(t *testing.T) {
+	idp := newIdP(t, "idp")
+	otherAudience := standard()
+	otherAudience.Audience = "urn:samlgate:globex"
+	// A certificate of no IdP we know (samltest's carry JumpCloud's names).
+	key, _ := keyPair(t, "idp2")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp.example.com"},
+		NotBefore: pinned.Add(-time.Hour), NotAfter: pinned.Add(time.Hour), SignatureAlgorithm: x509.SHA256WithRSA}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	plain := samltest.New(key, cert, "urn:example:idp")
+	plain.Now = fixedClock(pinned)
+	tests := []struct {
+		name   string
+		edit   func(c *saml.ConnectionConfig)
+		idp    *samltest.IdP
+		kind   saml.IdPKind
+		hint   string // in the audience_mismatch hint
+		notIn  string
+		config string // a config_invalid message, instead
+		code   saml.Code
+	}{
+		{name: "detected: JumpCloud", kind: saml.IdPJumpCloud, hint: "In the JumpCloud SSO app, set \"SP Entity ID\""},
+		{name: "set: Okta", edit: func(c *saml.ConnectionConfig) { c.IdP = saml.IdPOkta }, kind: saml.IdPOkta,
+			hint: "Okta Admin Console, Applications → Applications → your app → General → SAML Settings → Edit: set \"Audience URI (SP Entity ID)\"", notIn: "JumpCloud"},
+		{name: "set: Entra", edit: func(c *saml.ConnectionConfig) { c.IdP = saml.IdPEntra }, kind: saml.IdPEntra,
+			hint: "Enterprise applications → your app → Single sign-on → Basic SAML Configuration", notIn: "JumpCloud"},
+		{name: "set: generic", edit: func(c *saml.ConnectionConfig) { c.IdP = saml.IdPGeneric }, kind: saml.IdPGeneric,
+			hint: "In the IdP application, set the SP entity ID", notIn: "JumpCloud"},
+		{name: "not recognized: generic", idp: plain, edit: func(c *saml.ConnectionConfig) {
+			c.IdPEntityID, c.IdPSSOURL, c.IdPCertificatesPEM = "urn:example:idp", "https://idp.example.com/sso", [][]byte{plainCert}
+		}, kind: saml.IdPGeneric, hint: "In the IdP application", notIn: "JumpCloud"},
+		{name: "unknown kind", edit: func(c *saml.ConnectionConfig) { c.IdP = "azure" }, code: saml.CodeConfigInvalid,
+			config: `IdP "azure" is not one of generic, jumpcloud, okta, entra, google, keycloak, pingone, pingfederate, adfs, onelogin`},
+		{name: "NewConnection's errors too", edit: func(c *saml.ConnectionConfig) {
+			c.IdP, c.IdPCertificatesPEM = saml.IdPEntra, [][]byte{certPEM(t, "expired")}
+		}, code: saml.CodeCertificateExpired, hint: "Microsoft Entra admin center", notIn: "JumpCloud"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			if tt.edit != nil {
+				tt.edit(&cfg)
+			}
+			if tt.code != "" {
+				_, err := saml.NewConnection(cfg)
+				e := checkError(t, err, tt.code)
+				if tt.config != "" {
+					checkMessage(t, e, tt.config)
+				}
+				if !strings.Contains(e.Hint, tt.hint) || (tt.notIn != "" && strings.Contains(e.Hint, tt.notIn)) {
+					t.Errorf("hint %q: want %q, not %q", e.Hint, tt.hint, tt.notIn)
+				}
+				return
+			}
+			conn := newConn(t, cfg)
+			if got := conn.Config().IdP; got != tt.kind {
+				t.Errorf("Config().IdP = %q, want %q", got, tt.kind)
+			}
+			signer := idp
+			if tt.idp != nil {
+				signer = tt.idp
+			}
+			e := refuse(t, conn, mint(t, signer, otherAudience), saml.CodeAudienceMismatch)
+			if !strings.Contains(e.Hint, tt.hint) || (tt.notIn != "" && strings.Contains(e.Hint, tt.notIn)) {
+				t.Errorf("hint %q: want %q, not %q", e.Hint, tt.hint, tt.notIn)
+			}
+		})
+	}
+}
+
+// TestSPMetadata: the SP metadata needs only the SP's entity ID and ACS
+// URL, and is the connection's, byte for byte.
+func TestSPMetadata(t *testing.T) {
+	want, err := newConn(t, baseConfig(t)).Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := saml.SPMetadata(spEntityID, acsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("SPMetadata differs from Connection.Metadata:\n%s\n%s", got, want)
+	}
+	for _, tt := range []struct{ sp, acs, message string }{
+		{"", acsURL, "SPEntityID is empty"},
+		{spEntityID, "/login/callback", "not an absolute URL"},
+		{spEntityID, "ftp://auth.example.com/login", "must be http(s)"},
+	} {
+		_, err := saml.SPMetadata(tt.sp, tt.acs)
+		checkMessage(t, checkError(t, err, saml.CodeConfigInvalid), tt.message)
+	}
 }

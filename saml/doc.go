@@ -48,7 +48,11 @@
 //   - a replay cache, on by default, consulted last so that only
 //     assertions that pass every other check are recorded;
 //   - the email_verified policy, attribute mapping and group policy (see
-//     packages attributes and groups).
+//     packages attributes and groups);
+//   - an email that is one plain address (attributes.PlainEmail), at one of
+//     AllowedEmailDomains when they are set, compared in IDNA ASCII form;
+//     group names that are not padded with non-ASCII white space or
+//     invisible characters and hold no control characters.
 //
 // Everything in the Identity is read from what the signature covers.
 //
@@ -68,7 +72,10 @@
 // (what IdPCertificatesPEM and IdPMetadataXML build), or a MetadataFetcher,
 // which follows the IdP's metadata URL so that a key rotation reaches the
 // connection without rebuilding it. A change of IdP entity ID is never
-// taken from a refresh.
+// taken from a refresh. A fetcher can require the metadata to be signed by
+// configured keys (SigningCertificates) and its URL and redirects to stay
+// on an allow-list of hosts (AllowedHosts); tenant-supplied metadata URLs
+// need both.
 //
 // # Your own HTTP layer
 //

@@ -54,6 +54,17 @@ const (
 	CodeUnavailable            Code = "unavailable"
 )
 
+// codes is every Code above: each has a neutral hint, and the console
+// codes a hint per IdP family (hints.go; TestHintsPerFamily).
+var codes = []Code{
+	CodeMalformed, CodeTooLarge, CodeUnsupported, CodeSignatureMissing, CodeSignatureInvalid,
+	CodeUntrustedCertificate, CodeCertificateExpired, CodeWeakSignatureAlgorithm, CodeIssuerMismatch,
+	CodeAudienceMismatch, CodeDestinationMismatch, CodeRecipientMismatch, CodeInResponseToMismatch,
+	CodeExpired, CodeNotYetValid, CodeReplayed, CodeStatusNotSuccess, CodeEmailMissing,
+	CodeEmailNotVerified, CodeEmailVerifiedInvalid, CodeEmailDomainNotAllowed, CodeAttributeConflict,
+	CodeGroupNotAllowed, CodeGroupsOverage, CodeConfigInvalid, CodeUnavailable,
+}
+
 // Error is every error Verify and NewConnection return. Its Error string
 // holds the code, a message, and the expected and actual values of the
 // mismatched setting (issuer, audience, URLs, time window): configuration
@@ -67,7 +78,9 @@ type Error struct {
 	// Expected is what this connection is configured to accept, and Actual
 	// what the response carried, when the error is a mismatch.
 	Expected, Actual string
-	// Hint names the IdP console step that fixes the error.
+	// Hint names the IdP console step that fixes the error, in the
+	// console of the connection's IdP family (ConnectionConfig.IdP), or in
+	// neutral words for an IdP samlgate does not recognize.
 	Hint string
 	// Connection is the name of the connection that refused the response.
 	Connection string
@@ -77,6 +90,10 @@ type Error struct {
 	// store error), or nil. It may quote the response: it appears in
 	// Detail, not in Error.
 	Err error
+
+	// key selects Hint in the hint table, so that the connection can word
+	// it for its IdP's console.
+	key hintKey
 }
 
 func (e *Error) Error() string {
@@ -137,40 +154,24 @@ func causeString(err error) string {
 	return strings.Join(parts, ": ")
 }
 
-// hints maps each code to the console step that usually fixes it. They are
-// written for JumpCloud, the IdP our users start with; the step has an
-// equivalent in every IdP.
-var hints = map[Code]string{
-	CodeMalformed:              "The request did not carry a SAML 2.0 Response. Check that the IdP posts to this ACS URL with the HTTP-POST binding.",
-	CodeTooLarge:               "The response exceeds the configured size limit. Reduce the attributes or groups the IdP sends, or raise the connection's MaxResponseBytes (max_response_bytes).",
-	CodeUnsupported:            "Turn off assertion encryption in the IdP application; samlgate needs the signed assertion in the clear (JumpCloud never encrypts).",
-	CodeSignatureMissing:       "JumpCloud signs the Assertion by default: in the SSO app, check the \"Sign\" setting (Assertion, Response or both) against this connection's signature policy (Signature, signature).",
-	CodeSignatureInvalid:       "The signature does not match this connection's IdP certificate: download certificate.pem again from the JumpCloud SSO app (SSO tab → IDP Certificate) and configure it.",
-	CodeUntrustedCertificate:   "The JumpCloud app's certificate was regenerated or a different app's certificate is configured: download certificate.pem from this SSO app (SSO tab → IDP Certificate) and configure it as the connection's IdP certificate (IdPCertificatesPEM, idp_certificate_files, -idp-cert).",
-	CodeCertificateExpired:     "The IdP certificate has expired: in the JumpCloud SSO app, regenerate the certificate (SSO tab → IDP Certificate), then download and configure the new certificate.pem.",
-	CodeWeakSignatureAlgorithm: "The IdP signs with SHA-1: in the JumpCloud SSO app, set Signature Algorithm to RSA-SHA256. Only if that is impossible, allow SHA-1 on this connection (AllowSHA1, allow_sha1, -allow-sha1).",
-	CodeIssuerMismatch:         "Set this connection's IdPEntityID to exactly the \"IdP Entity ID\" typed in the JumpCloud SSO app (or take it from the app's exported metadata).",
-	CodeAudienceMismatch:       "In the JumpCloud SSO app, set \"SP Entity ID\" to exactly this connection's SP entity ID (not the IdP URL).",
-	CodeDestinationMismatch:    "In the JumpCloud SSO app, set the first \"ACS URL\" to exactly this connection's ACS URL, including ?connection=<name>.",
-	CodeRecipientMismatch:      "In the JumpCloud SSO app, set the first \"ACS URL\" to exactly this connection's ACS URL, including ?connection=<name>.",
-	CodeInResponseToMismatch:   "The response answers a login request this server did not make or no longer tracks: start the login again from the application.",
-	CodeExpired:                "The response is outside its validity window: check the clocks of this server (NTP) and retry the login; a captured response cannot be reused later.",
-	CodeNotYetValid:            "The response is dated in the future: this server's clock is behind the IdP's. Check NTP, or raise the connection's clock skew (ClockSkew, clock_skew).",
-	CodeReplayed:               "This assertion was already used to log in. Start a new login from the JumpCloud user portal or the application.",
-	CodeStatusNotSuccess:       "The IdP refused the login. Usually the user is not bound to the SSO app: in JumpCloud, bind the user's group to the application (User Groups tab of the SSO app).",
-	CodeEmailMissing:           "In the JumpCloud SSO app, add a user attribute mapping \"email\" → email (SSO tab → Attributes), or use the email as the NameID.",
-	CodeEmailNotVerified:       "In the JumpCloud SSO app, SSO tab → Constant Attributes: add email_verified = true.",
-	CodeEmailVerifiedInvalid:   "In the JumpCloud SSO app, SSO tab → Constant Attributes: add email_verified = true (exactly once, with one value).",
-	CodeEmailDomainNotAllowed:  "The IdP asserted an email at a domain this connection does not accept. Each tenant's IdP may vouch only for its own domains: add the domain to the connection's allowed email domains (AllowedEmailDomains, allowed_email_domains) if this IdP really owns it.",
-	CodeAttributeConflict:      "The IdP sends two different values for one identity field: keep one attribute mapping for it in the SSO app.",
-	CodeGroupNotAllowed:        "The user is in none of this connection's allowed groups: bind the user to one of them in JumpCloud, or change the connection's allowed groups (Groups.AllowedGroups, groups.allowed).",
-	CodeGroupsOverage:          "Entra ID sent a groups link instead of the groups (the user is in more than 150): assign groups to the application, or emit only groups assigned to the app.",
-	CodeConfigInvalid:          "Fix the connection configuration named in the message.",
-	CodeUnavailable:            "A backing store (replay cache) failed; the login was refused to stay safe. Check its health and retry.",
+// newError returns an *Error with the neutral hint of its code; the
+// connection that returns it rewords the hint for its IdP (localize).
+func newError(code Code, msg string) *Error {
+	return (&Error{Code: code, Message: msg}).withHint(hintKey(code))
 }
 
-func newError(code Code, msg string) *Error {
-	return &Error{Code: code, Message: msg, Hint: hints[code]}
+// withHint gives e the hint of a finer diagnosis than its code's.
+func (e *Error) withHint(k hintKey) *Error {
+	e.key, e.Hint = k, hintFor(IdPGeneric, k)
+	return e
+}
+
+// localize words e's hint for the IdP family kind. A hint some code set
+// by hand (not one of the table's) is kept: it is more specific.
+func (e *Error) localize(kind IdPKind) {
+	if e.key != "" && e.Hint == hintFor(IdPGeneric, e.key) {
+		e.Hint = hintFor(kind, e.key)
+	}
 }
 
 func (e *Error) withCause(err error) *Error { e.Err = err; return e }

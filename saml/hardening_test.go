@@ -115,6 +115,48 @@ func TestAllowedEmailDomains(t *testing.T) {
 			want: saml.CodeEmailDomainNotAllowed, actual: "evil.example.com"},
 		{name: "suffix trick", domains: []string{"example.com"}, email: "a@notexample.com",
 			want: saml.CodeEmailDomainNotAllowed, actual: "notexample.com"},
+
+		// Issue 12: only the text after the last '@' was checked, while
+		// Python's email.utils.parseaddr (an upstream) reads
+		// ceo@acme.example in each of these four.
+		{name: "second @", domains: []string{"beta.example"}, email: "ceo@acme.example@beta.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "display name and a second address", domains: []string{"beta.example"}, email: "CEO <ceo@acme.example> x@beta.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "angle-addr before @", domains: []string{"beta.example"}, email: "<ceo@acme.example>@beta.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "address list", domains: []string{"beta.example"}, email: "ceo@acme.example,@beta.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "quoted local part", domains: []string{"beta.example"}, email: `"ceo@acme.example"@beta.example`,
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "comment", domains: []string{"beta.example"}, email: "ceo@beta.example (ceo@acme.example)",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "trailing dot", domains: []string{"example.com"}, email: "alice@example.com.",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "full-width domain", domains: []string{"example.com"}, email: "alice@ｅxample.com",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "zero-width space", domains: []string{"example.com"}, email: "alice\u200b@example.com",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "IDNA: Unicode domain allowed, Punycode asserted", domains: []string{"Bücher.example"}, email: "alice@xn--bcher-kva.example"},
+		{name: "IDNA: Punycode allowed, Unicode asserted", domains: []string{"xn--bcher-kva.example"}, email: "alice@BÜCHER.example"},
+		{name: "IDNA: another domain", domains: []string{"bücher.example"}, email: "alice@bucher.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "bucher.example"},
+		{name: "IDNA: actual is the ASCII form", domains: []string{"example.com"}, email: "alice@bücher.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "xn--bcher-kva.example"},
+
+		// Without domain restrictions a non-plain email is refused too:
+		// every consumer of Identity.Email must read the same address.
+		{name: "no restriction, second @", email: "ceo@acme.example@beta.example",
+			want: saml.CodeMalformed, actual: "not a plain address"},
+		{name: "no restriction, display name", email: "CEO <ceo@acme.example> x@beta.example",
+			want: saml.CodeMalformed, actual: "not a plain address"},
+		{name: "no restriction, angle-addr", email: "<ceo@acme.example>@beta.example",
+			want: saml.CodeMalformed, actual: "not a plain address"},
+		{name: "no restriction, address list", email: "ceo@acme.example,@beta.example",
+			want: saml.CodeMalformed, actual: "not a plain address"},
+		{name: "no restriction, not an address", email: "Alice Liddell",
+			want: saml.CodeMalformed, actual: "not a plain address"},
+		{name: "no restriction, IDNA", email: "alice@bücher.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +177,7 @@ func TestAllowedEmailDomains(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "@example.com", ".example.com", "a b.com"} {
+	for _, bad := range []string{"", "@example.com", ".example.com", "a b.com", "example.com.", "ｅxample.com", "exa_mple.com", "xn--zz.example"} {
 		cfg := baseConfig(t)
 		cfg.AllowedEmailDomains = []string{bad}
 		if _, err := saml.NewConnection(cfg); !errors.Is(err, saml.CodeConfigInvalid) {

@@ -27,13 +27,13 @@ import (
 // issued at pinned; tests verify at verifyAt (pinned + 30 s) unless they
 // are about the clock.
 var (
-	pinned      = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	pinned      = samltest.FixtureClock()
 	verifyAt    = pinned.Add(30 * time.Second)
-	idpEntityID = "https://sso.jumpcloud.com/saml2/acme"
-	spEntityID  = "urn:samlgate:acme"
-	acsURL      = "https://auth.example.com/login/callback?connection=acme"
-	aliceEmail  = "alice@example.com"
-	aliceGroups = []string{"Engineering", "Admins", "Everyone"}
+	idpEntityID = samltest.FixtureIdPEntityID
+	spEntityID  = samltest.FixtureSPEntityID
+	acsURL      = samltest.FixtureACSURL
+	aliceEmail  = samltest.FixtureEmail
+	aliceGroups = samltest.FixtureResponse().Groups
 )
 
 // allCodes is every Code of errors.go: the "known set" of codes the fuzz
@@ -218,16 +218,7 @@ func newIdP(t testing.TB, name string) *samltest.IdP {
 // standard returns the options of the standard response (the golden
 // jumpcloud-default.xml).
 func standard() samltest.Response {
-	return samltest.Response{
-		Audience:      spEntityID,
-		Destination:   acsURL,
-		NameID:        aliceEmail,
-		Email:         aliceEmail,
-		EmailVerified: "true",
-		GivenName:     "Alice",
-		FamilyName:    "Liddell",
-		Groups:        slices.Clone(aliceGroups),
-	}
+	return samltest.FixtureResponse()
 }
 
 // mint returns the SAMLResponse form value of r, signed by idp.

@@ -20,7 +20,9 @@ import (
 // An IdP can assert any Subject, email or group name. When one application
 // trusts several connections, key accounts by (Connection, Subject), never
 // by Email alone, and bound each connection's emails with
-// ConnectionConfig.AllowedEmailDomains.
+// ConnectionConfig.AllowedEmailDomains. A connection with EmailOptional
+// may return an Identity without Email: (Connection, Subject) is then the
+// only key there is.
 type Identity struct {
 	// Connection is the name of the connection that verified the response.
 	Connection string `json:"connection"`
@@ -29,15 +31,30 @@ type Identity struct {
 	Subject       string `json:"subject"`
 	SubjectFormat string `json:"subject_format,omitempty"`
 
+	// Email, when set, is one plain address (attributes.PlainEmail: no
+	// display name, comment, quoting, brackets or white space, exactly one
+	// '@', a valid domain), as the IdP wrote it: letter case and the
+	// domain's IDNA form are kept. Verify refuses a response whose email is
+	// not plain.
+	// Email is "" only on a connection with EmailOptional.
 	Email string `json:"email,omitempty"`
-	// EmailVerified follows the connection's EmailVerifiedPolicy.
-	EmailVerified bool   `json:"email_verified"`
-	GivenName     string `json:"given_name,omitempty"`
-	FamilyName    string `json:"family_name,omitempty"`
-	DisplayName   string `json:"display_name,omitempty"`
+	// EmailVerified follows the connection's EmailVerifiedPolicy; it is
+	// false when there is no Email.
+	EmailVerified bool `json:"email_verified"`
+	// EmailVerifiedBy says who vouched for Email when EmailVerified is
+	// true: the IdP (its email_verified attribute said true), or this
+	// connection's configuration (EmailVerifiedTrust, the IdP did not say
+	// so). "" when EmailVerified is false.
+	EmailVerifiedBy EmailVerifier `json:"email_verified_by,omitempty"`
+	GivenName       string        `json:"given_name,omitempty"`
+	FamilyName      string        `json:"family_name,omitempty"`
+	DisplayName     string        `json:"display_name,omitempty"`
 
-	// Groups are the user's groups (memberOf), trimmed, de-duplicated and
-	// filtered by the connection's groups configuration.
+	// Groups are the user's groups (memberOf), trimmed of ASCII white
+	// space, de-duplicated and filtered by the connection's groups
+	// configuration. Verify refuses a response with a group name padded
+	// with other white space or invisible characters, or holding control
+	// characters (see package groups), rather than merge or pass it on.
 	Groups []string `json:"groups"`
 	// Roles are the roles the connection's role mapping gives the groups.
 	Roles []string `json:"roles"`
@@ -56,6 +73,17 @@ type Identity struct {
 	// Attributes are all attributes of the assertion, as received.
 	Attributes attributes.Set `json:"-"`
 }
+
+// EmailVerifier is who vouched for an Identity's Email.
+type EmailVerifier string
+
+const (
+	// EmailVerifiedByIdP: the assertion's email_verified attribute is true.
+	EmailVerifiedByIdP EmailVerifier = "idp"
+	// EmailVerifiedByConfiguration: the connection's EmailVerifiedTrust
+	// policy vouches for the email; the IdP did not say it is verified.
+	EmailVerifiedByConfiguration EmailVerifier = "configuration"
+)
 
 // HasGroup reports whether the identity is in group (exact name).
 func (id *Identity) HasGroup(group string) bool {
@@ -129,12 +157,38 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 	return id, nil
 }
 
+// checkEmailDomain refuses an email that is not one plain address (see
+// attributes.PlainEmail), and, when AllowedEmailDomains is set, one at
+// another domain. A non-plain email is refused even without domain
+// restrictions: "CEO <ceo@acme.example> x@beta.example" is no IdP's real
+// address, and whatever reads Identity.Email next (an upstream parsing
+// X-Forwarded-Email, a mailer, an account lookup) may read another
+// address in it than the one this check saw. Neither error quotes the
+// address: at most its domain.
 func (c *Connection) checkEmailDomain(email string) *Error {
-	if len(c.emailDomains) == 0 {
+	domain, plain := attributes.EmailDomain(email)
+	switch {
+	case email == "" && len(c.emailDomains) == 0:
+		// No email (where the connection allows none) is not a bad one.
 		return nil
-	}
-	domain := strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
-	if slices.Contains(c.emailDomains, domain) {
+	case email == "":
+		// An IdP bound to domains must vouch for an address at one of them.
+		e := newError(CodeEmailDomainNotAllowed, "the IdP asserted no email, and this connection accepts only emails at its domains")
+		return e.mismatch("an email at "+strings.Join(c.emailDomains, ", "), "(no email)")
+	case !plain && len(c.emailDomains) == 0:
+		e := newError(CodeMalformed, "the IdP asserted an email that is not one plain address (it has a display name, comment, quoting, brackets, white space, several at-signs, or a domain that is not a valid domain name)")
+		// Set by hand, in neutral words: the code's own hint is about
+		// malformed messages, not attribute values.
+		e.Hint = "In the IdP application, map the email attribute to the user's email address and nothing else, and check the address in the user's profile."
+		return e.mismatch("one plain email address", "not a plain address")
+	case !plain:
+		// Only a plain address has one domain that every parser agrees
+		// on; the text after the last '@' of anything else may not be
+		// the domain an upstream reads.
+		e := newError(CodeEmailDomainNotAllowed, "the IdP asserted an email that is not one plain address, and this connection accepts only plain addresses at its domains")
+		return e.mismatch("an email at "+strings.Join(c.emailDomains, ", "), "not a plain address")
+	case len(c.emailDomains) == 0 || slices.Contains(c.emailDomains, domain):
+		// Both sides are in lower-case ASCII (Punycode) form.
 		return nil
 	}
 	// The domain, not the address, is quoted: it says which tenant's
@@ -143,21 +197,28 @@ func (c *Connection) checkEmailDomain(email string) *Error {
 	return e.mismatch("an email at "+strings.Join(c.emailDomains, ", "), domain)
 }
 
+// emailVerified applies the email_verified policy to the identity's email.
+// Without an email (EmailOptional) there is nothing to verify, and an
+// email_verified attribute, whatever it says, vouches for nothing.
 func (c *Connection) emailVerified(id *Identity) *Error {
-	if c.cfg.EmailVerified == EmailVerifiedTrust {
-		id.EmailVerified = true
+	if id.Email == "" {
 		return nil
 	}
 	values, _ := c.mapping.EmailVerifiedValues(id.Attributes)
 	ok, err := attributes.ParseBool(values)
-	if c.cfg.EmailVerified == EmailVerifiedIgnore {
-		id.EmailVerified = err == nil && ok
+	if err == nil && ok {
+		id.EmailVerified, id.EmailVerifiedBy = true, EmailVerifiedByIdP
+		return nil
+	}
+	switch c.cfg.EmailVerified {
+	case EmailVerifiedTrust:
+		// The admin vouches for this IdP's emails, whatever it says.
+		id.EmailVerified, id.EmailVerifiedBy = true, EmailVerifiedByConfiguration
+		return nil
+	case EmailVerifiedIgnore:
 		return nil
 	}
 	switch {
-	case err == nil && ok:
-		id.EmailVerified = true
-		return nil
 	case err == nil:
 		e := newError(CodeEmailNotVerified, "the IdP says the email is not verified (email_verified is false)")
 		return e.mismatch("email_verified = true", "false")
@@ -184,13 +245,20 @@ func (c *Connection) groupError(err error) *Error {
 	case errors.As(err, &na):
 		if !na.AttributeFound {
 			e := newError(CodeGroupNotAllowed, "the assertion has no groups attribute, and this connection only admits members of allowed groups")
-			e.Hint = "In the JumpCloud SSO app, tick \"include group attribute\" and name it memberOf (SSO tab → Group Attributes), and bind the user's groups to the app."
+			e.withHint(hintGroupsAttributeMissing)
 			return e.mismatch("an attribute named "+strings.Join(na.LookedFor, " or "), "attributes: "+strings.Join(na.Present, ", ")).withCause(err)
 		}
 		// Expected lists configuration, not the user's groups: those stay out
 		// of error strings.
 		e := newError(CodeGroupNotAllowed, "the user is in none of this connection's allowed groups").withCause(err)
 		e.Expected = "a member of " + strings.Join(c.cfg.Groups.AllowedGroups, ", ")
+		return e
+	}
+	if errors.Is(err, groups.ErrInvalidName) {
+		// The name is not quoted: it is the user's group. The attribute's
+		// name is in the cause (Detail).
+		e := newError(CodeMalformed, "a group name in the groups attribute has outer whitespace other than ASCII spaces, an invisible or a control character, or is not UTF-8; such names are refused rather than merged with the group they imitate").withCause(err)
+		e.Hint = "Rename the group at the IdP (remove the odd spaces or invisible characters), or stop sending it to this application."
 		return e
 	}
 	return newError(CodeMalformed, "cannot read the groups attribute").withCause(err)
@@ -261,7 +329,7 @@ func (c *Connection) readFields(id *Identity) *Error {
 		return newError(CodeMalformed, "cannot read the identity attributes").withCause(err)
 	}
 	id.Email, id.GivenName, id.FamilyName, id.DisplayName = f.Email, f.GivenName, f.FamilyName, f.DisplayName
-	if id.Email == "" {
+	if id.Email == "" && !c.cfg.EmailOptional {
 		e := newError(CodeEmailMissing, "the assertion has no email attribute and its NameID is not an email address")
 		e.Expected = "one of the attributes " + strings.Join(orDefaultNames(c.mapping.Email, attributes.DefaultEmail), ", ")
 		e.Actual = "attributes: " + attributeNames(id.Attributes)

@@ -6,15 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,13 +53,24 @@ const (
 // fetched must parse as IdP metadata with a signing certificate. Errors
 // and logs name the URL with its password redacted.
 //
+// Two options bind the metadata further, as Shibboleth's metadata filters
+// do. With SigningCertificates set, the document must carry a valid
+// enveloped XML signature on its root by one of those keys, and only what
+// the signature covers is used: https alone trusts whoever serves the URL
+// (and every CA), a signature trusts only the metadata's publisher. With
+// AllowedHosts set, the URL's host and the host of every redirect must be
+// on the list.
+//
 // MetadataFetcher does not block private, link-local or internal
 // addresses: an https URL, or a redirect, may point at a service on the
 // gateway's network (https://10.0.0.5/, https://169.254.169.254/...), and
-// a failed fetch says how it failed. Fine for a URL an operator configures;
-// when tenants supply their metadata URLs, check each against an
-// allow-list of IdP hosts (and give the fetcher a Client whose dialer
-// refuses private addresses) before fetching it.
+// a failed fetch says how it failed. Fine for a URL an operator configures.
+// When tenants supply their metadata URLs, set both options: AllowedHosts
+// to the IdP hosts tenants may name (so that a tenant cannot point the
+// gateway at an internal service), and SigningCertificates to the IdP's
+// or federation's metadata signing certificates (so that a tenant cannot
+// hand the gateway certificates of its choosing); and give the fetcher a
+// Client whose dialer refuses private addresses.
 type MetadataFetcher struct {
 	// URL is the metadata URL.
 	URL string
@@ -84,6 +91,26 @@ type MetadataFetcher struct {
 	// Logger receives Run's refresh failures (Warn) and updates (Info); nil
 	// means slog.Default(). Fetch, Refresh and Certificates never log.
 	Logger *slog.Logger
+
+	// SigningCertificates, when set, are the metadata signing certificates:
+	// the metadata's root element (EntityDescriptor or EntitiesDescriptor)
+	// must carry exactly one enveloped XML signature, with one Reference
+	// (to the root: "" or its ID), made with one of these keys and without
+	// SHA-1; there must be no other signature in the document. The
+	// certificate inside the signature is ignored, and so are the validity
+	// dates of these: trust is in the configured key. What the signature
+	// covers, as goxmldsig returns it, is what is parsed, and what Fetch,
+	// Metadata and OnUpdate return (re-serialized, without the signature).
+	// Anything else (unsigned, tampered, signed by another key) is refused
+	// as config_invalid. nil means no signature is required; a non-nil
+	// empty slice is refused.
+	SigningCertificates []*x509.Certificate
+	// AllowedHosts, when set, are the only hosts (names or IP addresses,
+	// without port; compared case-insensitively and exactly: no
+	// subdomains, no wildcards) the URL and every redirect may name;
+	// another is refused as config_invalid before any request to it. nil
+	// means any host; a non-nil empty slice is refused.
+	AllowedHosts []string
 
 	refreshMu sync.Mutex
 	state     atomic.Pointer[fetchedMetadata]
@@ -128,10 +155,12 @@ func (f *MetadataFetcher) LastRefresh() time.Time {
 // Fetch downloads the metadata once and checks that it is IdP metadata
 // that NewConnection accepts. A non-2xx status, a network failure or a
 // timeout is an *Error with Code unavailable; a body over MaxBytes,
-// too_large; a refused redirect (see MetadataFetcher), an HTML page
+// too_large; a refused redirect or host (see MetadataFetcher), a missing
+// or invalid signature (with SigningCertificates), an HTML page
 // (JumpCloud's IdP URL is a login page, not metadata) or anything else
-// that is not IdP metadata, config_invalid. It does not change what the
-// fetcher serves: Refresh does.
+// that is not IdP metadata, config_invalid. With SigningCertificates it
+// returns the signed element, not the document as served. It does not
+// change what the fetcher serves: Refresh does.
 func (f *MetadataFetcher) Fetch(ctx context.Context) ([]byte, error) {
 	body, _, err := f.fetch(ctx)
 	if err != nil {
@@ -149,94 +178,41 @@ func (f *MetadataFetcher) fetch(ctx context.Context) ([]byte, *idpMetadata, *Err
 	if !secureMetadataURL(u) {
 		return nil, nil, configError("metadata URL %s must be https: whoever can change the metadata chooses the trusted certificates", safe)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, nil, configError("metadata URL %s: %v", safe, err)
+	hosts, herr := normalizeHosts(f.AllowedHosts)
+	if herr != nil {
+		return nil, nil, herr
 	}
-	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8")
-	resp, err := f.client().Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		var refused *redirectRefusedError
-		if errors.As(err, &refused) {
-			return nil, nil, configError("metadata URL %s: %v", safe, refused)
-		}
-		// Network errors (DNS, TLS, timeouts) are what the admin needs and
-		// quote nothing from the IdP; *url.Error quotes the URL, so the
-		// message names the redacted one and keeps only the reason.
-		return nil, nil, newError(CodeUnavailable, fmt.Sprintf("fetching the IdP metadata from %s failed: %v", safe, urlErrorReason(err))).withCause(urlErrorReason(err))
+	if err := checkSigningCertificates(f.SigningCertificates); err != nil {
+		return nil, nil, err
+	}
+	if !hostAllowed(hosts, u) {
+		return nil, nil, configError("metadata URL %s: its host %q is not in AllowedHosts", safe, u.Hostname())
+	}
+	resp, ferr := f.get(ctx, u, hosts, safe)
+	if ferr != nil {
+		return nil, nil, ferr
 	}
 	defer resp.Body.Close()
-	if resp.Request != nil && resp.Request.URL != nil && (!secureMetadataURL(resp.Request.URL) || u.Scheme == "https" && resp.Request.URL.Scheme != "https") {
-		return nil, nil, configError("metadata URL %s redirected to %s, which is not https", safe, resp.Request.URL.Redacted())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, newError(CodeUnavailable, fmt.Sprintf("the IdP metadata URL %s answered %s", safe, resp.Status))
-	}
 	body, ferr := f.readBody(resp, safe)
 	if ferr != nil {
 		return nil, nil, ferr
+	}
+	if f.SigningCertificates != nil {
+		signed, serr := verifyMetadataSignature(body, f.SigningCertificates)
+		if serr != nil {
+			e := configError("the IdP metadata at %s is refused: %s", safe, serr.Message).withCause(serr.Err)
+			e.Hint = "The metadata must be signed (enveloped signature on its root, SHA-256 or stronger) with the key of one of the fetcher's metadata signing certificates (SigningCertificates): check that the IdP or federation signs this metadata and that the configured certificate is its current metadata signing certificate."
+			return nil, nil, e
+		}
+		// From here on only the signed element exists: what is parsed,
+		// adopted and handed to OnUpdate is exactly what was verified.
+		body = signed
 	}
 	md, perr := parseIdPMetadata(body)
 	if perr != nil {
 		return nil, nil, configError("the document at %s is not usable IdP metadata: %s", safe, perr.Message).withCause(perr)
 	}
 	return body, md, nil
-}
-
-// client is the HTTP client with the fetcher's redirect policy.
-func (f *MetadataFetcher) client() *http.Client {
-	if f.Client == nil {
-		return &http.Client{Timeout: DefaultMetadataTimeout, CheckRedirect: httpsRedirectsOnly}
-	}
-	c := *f.Client
-	own := c.CheckRedirect
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := secureRedirect(req, via); err != nil {
-			return err
-		}
-		if own != nil {
-			return own(req, via)
-		}
-		if len(via) >= 10 { // net/http's default policy
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &c
-}
-
-// readBody reads at most MaxBytes and refuses HTML pages.
-func (f *MetadataFetcher) readBody(resp *http.Response, safe string) ([]byte, *Error) {
-	max := f.MaxBytes
-	if max <= 0 {
-		max = DefaultMetadataMaxBytes
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, newError(CodeUnavailable, fmt.Sprintf("reading the IdP metadata from %s failed: %v", safe, err)).withCause(err)
-	}
-	if int64(len(body)) > max {
-		return nil, newError(CodeTooLarge, fmt.Sprintf("the IdP metadata from %s is over %d bytes", safe, max))
-	}
-	if looksLikeHTML(resp.Header.Get("Content-Type"), body) {
-		e := configError("the metadata URL %s returned an HTML page, not SAML metadata", safe)
-		e.Hint = "This is usually JumpCloud's \"IdP URL\" (a login page). In the JumpCloud SSO app, use \"Copy Metadata URL\" or \"Export Metadata\" instead."
-		return nil, e
-	}
-	return body, nil
-}
-
-// urlErrorReason strips the URL (which may hold a password) from a
-// *url.Error, keeping the reason.
-func urlErrorReason(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // Refresh fetches the metadata once and, when it differs from the last
@@ -313,72 +289,42 @@ func (f *MetadataFetcher) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// secureMetadataURL accepts https, and http to a loopback host.
-func secureMetadataURL(u *url.URL) bool {
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		return loopbackHost(u.Hostname())
+// get requests the metadata and checks where the redirects ended, the
+// status aside: the response's body is the caller's to close.
+func (f *MetadataFetcher) get(ctx context.Context, u *url.URL, hosts []string, safe string) (*http.Response, *Error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, configError("metadata URL %s: %v", safe, err)
 	}
-	return false
-}
-
-// loopbackHost reports localhost and loopback addresses.
-func loopbackHost(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// redirectRefusedError is a redirect the fetcher will not follow.
-type redirectRefusedError struct{ msg string }
-
-func (e *redirectRefusedError) Error() string { return e.msg }
-
-// httpsRedirectsOnly is the default client's redirect policy: at most 5,
-// each accepted by secureRedirect.
-func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return errors.New("too many redirects")
-	}
-	return secureRedirect(req, via)
-}
-
-// secureRedirect refuses a redirect to a URL that is not https (but for
-// http to a loopback host), and any redirect that leaves https for http,
-// whatever the host: an https metadata server must not be able to point
-// the gateway at http://localhost.
-func secureRedirect(req *http.Request, via []*http.Request) error {
-	if !secureMetadataURL(req.URL) {
-		return &redirectRefusedError{fmt.Sprintf("redirect to %s refused: not https", req.URL.Redacted())}
-	}
-	if req.URL.Scheme != "https" {
-		for _, prev := range via {
-			if prev.URL.Scheme == "https" {
-				return &redirectRefusedError{fmt.Sprintf("redirect from https to %s refused: not https (a downgrade)", req.URL.Redacted())}
-			}
+	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8")
+	resp, err := f.client(hosts).Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
 		}
+		var refused *redirectRefusedError
+		if errors.As(err, &refused) {
+			return nil, configError("metadata URL %s: %v", safe, refused)
+		}
+		// Network errors (DNS, TLS, timeouts) are what the admin needs and
+		// quote nothing from the IdP; *url.Error quotes the URL, so the
+		// message names the redacted one and keeps only the reason.
+		return nil, newError(CodeUnavailable, fmt.Sprintf("fetching the IdP metadata from %s failed: %v", safe, urlErrorReason(err))).withCause(urlErrorReason(err))
 	}
-	return nil
-}
-
-// looksLikeHTML recognises an HTML page by its Content-Type or its start.
-func looksLikeHTML(contentType string, body []byte) bool {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
-		return true
+	fail := func(e *Error) (*http.Response, *Error) {
+		resp.Body.Close()
+		return nil, e
 	}
-	start := strings.ToLower(string(bytes.TrimSpace(body[:min(len(body), 512)])))
-	start = strings.TrimPrefix(start, "\ufeff")
-	return strings.HasPrefix(start, "<!doctype html") || strings.HasPrefix(start, "<html") ||
-		strings.Contains(start, "<html") && !strings.Contains(start, "entitydescriptor")
-}
-
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
+	if resp.Request != nil && resp.Request.URL != nil && (!secureMetadataURL(resp.Request.URL) || u.Scheme == "https" && resp.Request.URL.Scheme != "https") {
+		return fail(configError("metadata URL %s redirected to %s, which is not https", safe, resp.Request.URL.Redacted()))
 	}
-	return "(unparseable URL)"
+	// The redirect policy refused other hosts already; this also holds
+	// whatever a caller's Client (or its Transport) did.
+	if resp.Request != nil && resp.Request.URL != nil && !hostAllowed(hosts, resp.Request.URL) {
+		return fail(configError("metadata URL %s redirected to %s, whose host is not in AllowedHosts", safe, resp.Request.URL.Redacted()))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fail(newError(CodeUnavailable, fmt.Sprintf("the IdP metadata URL %s answered %s", safe, resp.Status)))
+	}
+	return resp, nil
 }

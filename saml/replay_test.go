@@ -41,7 +41,7 @@ func TestReplay(t *testing.T) {
 		e := refuse(t, conn, form, saml.CodeReplayed)
 		checkMessage(t, e, goldenAssertionID)
 		if !errors.Is(e, saml.CodeReplayed) {
-			t.Error("the replayed error does not wrap ErrReplayDetected")
+			t.Error("the replayed error does not wrap the cache's CodeReplayed")
 		}
 		refuse(t, conn, form, saml.CodeReplayed) // and again
 	})

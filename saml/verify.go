@@ -9,6 +9,7 @@ import (
 
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
@@ -55,6 +56,7 @@ func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...Ve
 	id, err := c.verify(ctx, samlResponse, &o)
 	if err != nil {
 		err.Connection = c.cfg.Name
+		err.localize(c.idp)
 		// Actual (and some messages) quote the unverified message: bound
 		// them, so that an unauthenticated POST cannot write a megabyte
 		// into every log line that prints the error.
@@ -87,19 +89,27 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 	}
 
 	now := c.now()
-	v := &sigVerifier{pins: ps.pins, prefer: m.named}
-	sp := ps.sp // a copy: the clock and verifier are per call
 	// crewjam's time checks use package-wide skew settings. To give each
 	// connection its own skew without touching those globals, crewjam
-	// judges the message at its own IssueInstant, and checkTimes below
-	// judges every time bound of the verified assertion at the real clock.
-	sp.Clock = dsig.NewFakeClockAt(m.issueInstant)
+	// judges the message at an instant where its own checks pass (its
+	// IssueInstant, normally), and checkTimes below judges every time
+	// bound of the verified assertion at the real clock.
+	at, perr := c.crewjamClock(m)
+	if perr != nil {
+		return nil, perr
+	}
+	v := &trackingVerifier{sigVerifier: sigVerifier{pins: ps.pins, prefer: m.named}}
+	sp := ps.sp // a copy: the clock and verifier are per call
+	sp.Clock = dsig.NewFakeClockAt(at)
 	sp.SignatureVerifier = v
 	if c.cfg.DisableIdPInitiated {
 		sp.AllowIDPInitiated = false
 	}
 	a, err := sp.ParseXMLResponse(raw, o.requestIDs, c.acsURL)
 	if err != nil {
+		if errors.Is(err, crewjam.ErrInvalidSignature) {
+			c.diagnoseSignatures(v, m, ps, at)
+		}
 		return nil, c.classify(err, m, o, ps)
 	}
 
@@ -123,17 +133,59 @@ func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyO
 	return id, nil
 }
 
+// trackingVerifier is the connection's sigVerifier, remembering which
+// element crewjam asked it to verify last: crewjam checks the Response's
+// signature, then the Assertion's, and stops at the first that fails, so
+// after ErrInvalidSignature the last element is the one that failed (its
+// signature, or the Reference crewjam checks after it).
+type trackingVerifier struct {
+	sigVerifier
+	last string
+}
+
+func (t *trackingVerifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
+	_, err := t.VerifySignedElement(vc, el)
+	return err
+}
+
+func (t *trackingVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
+	t.last = el.Tag
+	return t.sigVerifier.VerifySignedElement(vc, el)
+}
+
+// diagnoseSignatures records, for the error message, which signature
+// failed and, when the Response's failed while the Assertion is signed
+// too, whether the Assertion's own signature verifies: that tells a
+// response altered outside the assertion (a proxy, a capture tool) from
+// an altered assertion. It only runs on a refused response and decides
+// nothing: the response is refused whatever it finds.
+func (c *Connection) diagnoseSignatures(v *trackingVerifier, m *message, ps *pinSet, at time.Time) {
+	m.failedSignature = v.last
+	if v.last != "Response" || !m.assertionSigned {
+		return
+	}
+	vc := dsig.NewDefaultValidationContext(nil)
+	vc.IdAttribute = "ID"
+	vc.Clock = dsig.NewFakeClockAt(at)
+	check := &sigVerifier{pins: ps.pins, prefer: m.named}
+	if _, err := check.VerifySignedElement(vc, m.assertion); err != nil {
+		m.assertionSignatureOK = sigInvalid
+		return
+	}
+	m.assertionSignatureOK = sigValid
+}
+
 // checkTimes judges the verified assertion against the real clock with the
 // connection's skew, and returns the end of its validity (for the replay
 // cache). The window is the intersection of every bound the IdP set.
 func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time) (time.Time, *Error) {
-	start := a.IssueInstant
-	end := a.IssueInstant.Add(c.maxDelay)
+	start, startName := a.IssueInstant, "IssueInstant"
+	end, endName := a.IssueInstant.Add(c.maxDelay), fmt.Sprintf("IssueInstant + MaxIssueDelay (%s)", c.maxDelay)
 	if nb := a.Conditions.NotBefore; nb.After(start) {
-		start = nb
+		start, startName = nb, "Conditions NotBefore"
 	}
 	if noa := a.Conditions.NotOnOrAfter; !noa.IsZero() && noa.Before(end) {
-		end = noa
+		end, endName = noa, "Conditions NotOnOrAfter"
 	}
 	scd, perr := c.bearerData(a)
 	if perr != nil {
@@ -141,11 +193,14 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 	}
 	if scd != nil {
 		if !scd.NotBefore.IsZero() && scd.NotBefore.After(start) {
-			start = scd.NotBefore
+			start, startName = scd.NotBefore, "SubjectConfirmationData NotBefore"
 		}
 		if !scd.NotOnOrAfter.IsZero() && scd.NotOnOrAfter.Before(end) {
-			end = scd.NotOnOrAfter
+			end, endName = scd.NotOnOrAfter, "SubjectConfirmationData NotOnOrAfter"
 		}
+	}
+	if e := c.emptyWindow(start, end, startName, endName, now); e != nil {
+		return end, e
 	}
 	// A session that the IdP says is already over must not start here.
 	for _, st := range a.AuthnStatements {

@@ -127,6 +127,16 @@ func TestGoldenFixtures(t *testing.T) {
 		{name: "weak-key, idp trusted", fixture: "weak-key", want: saml.CodeUntrustedCertificate, check: func(t *testing.T, _ *saml.Identity, e *saml.Error) {
 			checkMismatch(t, e, fingerprint(t, "idp"), fingerprint(t, "weak"))
 		}},
+		{name: "no-destination (PingFederate's default)", fixture: "no-destination", check: func(t *testing.T, id *saml.Identity, _ *saml.Error) { checkAlice(t, id) }},
+		{name: "no-destination-response-signed", fixture: "no-destination-response-signed", want: saml.CodeDestinationMismatch, check: func(t *testing.T, _ *saml.Identity, e *saml.Error) {
+			checkMismatch(t, e, acsURL, "")
+			checkMessage(t, e, "signed but has no Destination")
+		}},
+		{name: "no-destination, recipient checked at another connection", fixture: "no-destination", config: func(_ testing.TB, c *saml.ConnectionConfig) {
+			c.ACSURL = "https://auth.example.com/login/callback?connection=globex"
+		}, want: saml.CodeRecipientMismatch, check: func(t *testing.T, _ *saml.Identity, e *saml.Error) {
+			checkMismatch(t, e, "https://auth.example.com/login/callback?connection=globex", acsURL)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +205,7 @@ func TestIdentityFields(t *testing.T) {
 		SubjectFormat:       "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
 		Email:               aliceEmail,
 		EmailVerified:       true,
+		EmailVerifiedBy:     saml.EmailVerifiedByIdP,
 		GivenName:           "Alice",
 		FamilyName:          "Liddell",
 		Groups:              []string{"Engineering", "Admins", "Everyone", "eng-platform"},
@@ -321,6 +332,7 @@ func TestRealCaptures(t *testing.T) {
 		{idp: "google", policy: saml.EmailVerifiedTrust, subject: "ulysse.carion@codomaindata.com", issuer: "https://accounts.google.com/o/saml2?idpid=C029op2ga"},
 		{idp: "okta", policy: saml.EmailVerifiedTrust, want: saml.CodeSignatureInvalid},
 		{idp: "okta", policy: "", want: saml.CodeSignatureInvalid},
+		{idp: "google", policy: "", want: saml.CodeEmailVerifiedInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s", tt.idp, tt.policy), func(t *testing.T) {
@@ -336,8 +348,13 @@ func TestRealCaptures(t *testing.T) {
 			form := encode(c.response)
 			if tt.want != "" {
 				e := refuse(t, conn, form, tt.want)
-				if tt.want == saml.CodeEmailVerifiedInvalid {
+				switch tt.want {
+				case saml.CodeEmailVerifiedInvalid:
 					checkMismatch(t, e, "email_verified = true", "(missing)")
+				case saml.CodeSignatureInvalid:
+					// The capture was altered outside the Assertion after
+					// Okta signed it (real-idps/README.md): say which.
+					checkMessage(t, e, "the Response's signature does not verify, while the Assertion's own signature does")
 				}
 				return
 			}
@@ -531,10 +548,16 @@ func TestProtocolMismatches(t *testing.T) {
 			want: saml.CodeDestinationMismatch, expected: acsURL, actual: other, message: "another connection"},
 		{name: "destination of another host", edit: func(r *samltest.Response) { r.Destination = "https://evil.test/acs"; r.Recipient = acsURL },
 			want: saml.CodeDestinationMismatch, expected: acsURL, actual: "https://evil.test/acs", message: "not this connection's ACS URL"},
-		{name: "no destination", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = acsURL },
-			want: saml.CodeDestinationMismatch, expected: acsURL, actual: "", message: "has no Destination"},
 		{name: "no destination, response signed", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = acsURL; r.Sign = samltest.SignResponse },
-			want: saml.CodeDestinationMismatch, expected: acsURL, actual: "", message: "has no Destination"},
+			want: saml.CodeDestinationMismatch, expected: acsURL, actual: "", message: "signed but has no Destination"},
+		{name: "no destination, both signed", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = acsURL; r.Sign = samltest.SignBoth },
+			want: saml.CodeDestinationMismatch, expected: acsURL, actual: "", message: "signed but has no Destination"},
+		{name: "no destination, recipient of another connection", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = other },
+			want: saml.CodeRecipientMismatch, expected: acsURL, actual: other, message: "the Recipient is the ACS URL of another connection"},
+		{name: "no destination, recipient without ?connection=", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = noQuery },
+			want: saml.CodeRecipientMismatch, expected: acsURL, actual: noQuery, message: "the Recipient lacks the ?connection= query"},
+		{name: "no destination, no recipient", edit: func(r *samltest.Response) { r.Destination = ""; r.Recipient = "" },
+			want: saml.CodeRecipientMismatch, expected: acsURL, actual: "", message: "has no Recipient"},
 		{name: "recipient of another connection", edit: func(r *samltest.Response) { r.Recipient = other },
 			want: saml.CodeRecipientMismatch, expected: acsURL, actual: other, message: "another connection"},
 		{name: "recipient without ?connection=", edit: func(r *samltest.Response) { r.Recipient = noQuery },
@@ -646,6 +669,50 @@ func TestSignatureInvalidMessages(t *testing.T) {
 	}
 }
 
+// TestSignatureInvalidWhich: with both the Response and the Assertion
+// signed, the error says which signature failed.
+func TestSignatureInvalidWhich(t *testing.T) {
+	idp := newIdP(t, "idp")
+	conn := newConn(t, baseConfig(t))
+	tests := []struct {
+		name    string
+		sign    samltest.Sign
+		mutate  func(t testing.TB, doc *etree.Document)
+		message string
+	}{
+		{name: "Response altered outside the Assertion", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			doc.Root().CreateAttr("Consent", "urn:oasis:names:tc:SAML:2.0:consent:obtained")
+		}, message: "the Response's signature does not verify, while the Assertion's own signature does"},
+		{name: "Assertion altered", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			doc.FindElement("//NameID").SetText(mallory)
+		}, message: "neither the Response's signature nor the Assertion's verifies"},
+		{name: "Assertion signature broken, then the Response signed over it", sign: samltest.SignAssertion, mutate: func(t testing.TB, doc *etree.Document) {
+			sv := signatureOf(assertion(doc)).SelectElement("SignatureValue")
+			sv.SetText("AAAA" + sv.Text()[4:])
+			signCustom(t, "idp", response(doc), response(doc), nil)
+		}, message: "the Response's signature verifies, but the Assertion's own signature does not"},
+		{name: "Response signature of another key", sign: samltest.SignBoth, mutate: func(t testing.TB, doc *etree.Document) {
+			signCustom(t, "attacker", response(doc), response(doc), nil)
+			signatureOf(response(doc)).RemoveChild(signatureOf(response(doc)).SelectElement("KeyInfo"))
+		}, message: "the Response's signature does not verify, while the Assertion's own signature does"},
+		{name: "only the Assertion signed", sign: samltest.SignAssertion, mutate: func(_ testing.TB, doc *etree.Document) {
+			doc.FindElement("//NameID").SetText(mallory)
+		}, message: "altered after the IdP signed it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := standard()
+			r.Sign = tt.sign
+			r.Mutate = func(doc *etree.Document) { tt.mutate(t, doc) }
+			e := refuse(t, conn, mint(t, idp, r), saml.CodeSignatureInvalid)
+			checkMessage(t, e, tt.message)
+			if tt.name == "only the Assertion signed" && strings.Contains(e.Message, "Response's signature") {
+				t.Errorf("a response with one signature names the Response's: %q", e.Message)
+			}
+		})
+	}
+}
+
 // TestInResponseToDisabledIdPInitiatedMessage: with IdP-initiated logins
 // disabled and no request pending, the error must not claim that "no
 // InResponseTo" was expected, since that is exactly what was received.
@@ -722,30 +789,76 @@ func TestTimeWindow(t *testing.T) {
 	}
 }
 
-// TestInconsistentTimeBounds: bounds that contradict the assertion's own
-// IssueInstant (beyond crewjam's fixed tolerance) are refused whatever the
-// server's clock says.
+// TestInconsistentTimeBounds: timestamps of one response that contradict
+// each other are judged, and worded, with the connection's skew. crewjam's
+// own checks (fixed tolerances, one clock) get an instant at which they
+// pass whenever one exists, so that a connection whose skew is wider than
+// crewjam's is judged by its own; timestamps no instant reconciles are
+// refused whatever the skew and the server's clock, naming both.
 func TestInconsistentTimeBounds(t *testing.T) {
 	idp := newIdP(t, "idp")
-	tests := map[string]struct {
-		edit func(r *samltest.Response)
-		want saml.Code
-	}{
-		"NotBefore 10 minutes after IssueInstant": {func(r *samltest.Response) {
-			r.NotBefore, r.NotOnOrAfter = pinned.Add(10*time.Minute), pinned.Add(20*time.Minute)
-		}, saml.CodeNotYetValid},
-		"NotOnOrAfter before IssueInstant": {func(r *samltest.Response) {
-			r.NotBefore, r.NotOnOrAfter = pinned.Add(-20*time.Minute), pinned.Add(-10*time.Minute)
-		}, saml.CodeExpired},
+	window := func(nb, noa time.Duration) func(r *samltest.Response) {
+		return func(r *samltest.Response) { r.NotBefore, r.NotOnOrAfter = pinned.Add(nb), pinned.Add(noa) }
 	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name     string
+		skew     time.Duration
+		now      time.Time
+		edit     func(r *samltest.Response)
+		want     saml.Code // "" means accepted
+		message  []string
+		expected string
+	}{
+		{name: "NotBefore 10 minutes after IssueInstant, skew 1h", skew: time.Hour, now: verifyAt, edit: window(10*time.Minute, 20*time.Minute),
+			want: saml.CodeNotYetValid, message: []string{
+				"Conditions NotBefore (2026-01-15T10:10:00.000Z) is 10m0s later than its Assertion IssueInstant (2026-01-15T10:00:00.000Z)",
+				"whatever this connection's clock skew (1h0m0s)"},
+			expected: "Conditions NotBefore less than 4m30s after Assertion IssueInstant"},
+		{name: "NotOnOrAfter before IssueInstant, skew 1h", skew: time.Hour, now: verifyAt, edit: window(-20*time.Minute, -10*time.Minute),
+			want: saml.CodeExpired, message: []string{
+				"Assertion IssueInstant (2026-01-15T10:00:00.000Z) is 10m0s later than its Conditions NotOnOrAfter (2026-01-15T09:50:00.000Z)",
+				"clock skew (1h0m0s)"}},
+		{name: "Response issued 10 minutes after its Assertion", skew: time.Hour, now: verifyAt, edit: func(r *samltest.Response) {
+			r.Mutate = func(doc *etree.Document) { doc.Root().CreateAttr("IssueInstant", "2026-01-15T10:10:00.000Z") }
+		}, want: saml.CodeExpired, message: []string{"Response IssueInstant (2026-01-15T10:10:00.000Z) is 10m0s later than its Assertion IssueInstant"}},
+		// crewjam alone, at the IssueInstant, refuses a NotBefore more than
+		// its 3 minutes later: a 5-minute skew accepts it.
+		{name: "NotBefore 4 minutes after IssueInstant, skew 5m", skew: 5 * time.Minute, now: pinned.Add(4 * time.Minute), edit: window(4*time.Minute, 20*time.Minute)},
+		// With a 1-minute skew no clock is inside [NotBefore - 1m,
+		// IssueInstant + 90s + 1m): the window itself is empty.
+		{name: "NotBefore 4 minutes after IssueInstant, skew 1m", skew: time.Minute, now: pinned.Add(4 * time.Minute), edit: window(4*time.Minute, 20*time.Minute),
+			want: saml.CodeNotYetValid, message: []string{
+				"validity window is empty",
+				"Conditions NotBefore, 2026-01-15T10:04:00.000Z) 2m30s after it ends (IssueInstant + MaxIssueDelay (1m30s)",
+				"clock skew (1m0s)"},
+			expected: "a window from Conditions NotBefore until IssueInstant + MaxIssueDelay (1m30s), ± 1m0s clock skew, that is not empty"},
+		{name: "SubjectConfirmationData NotOnOrAfter before NotBefore, skew 30s", skew: 30 * time.Second, now: verifyAt, edit: func(r *samltest.Response) {
+			r.NotBefore = pinned.Add(-time.Minute)
+			r.BeforeSign = func(doc *etree.Document) {
+				doc.FindElement("//SubjectConfirmationData").CreateAttr("NotOnOrAfter", "2026-01-15T09:58:00.000Z")
+			}
+		}, want: saml.CodeExpired, message: []string{"validity window is empty", "SubjectConfirmationData NotOnOrAfter, 2026-01-15T09:58:00.000Z", "clock skew (30s)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			r := standard()
 			tt.edit(&r)
 			cfg := baseConfig(t)
-			cfg.ClockSkew = time.Hour
-			e := refuse(t, newConn(t, cfg), mint(t, idp, r), tt.want)
-			checkMessage(t, e, "inconsistent")
+			cfg.ClockSkew, cfg.Now = tt.skew, fixedClock(tt.now)
+			conn := newConn(t, cfg)
+			form := mint(t, idp, r)
+			if tt.want == "" {
+				checkAlice(t, mustVerify(t, conn, form))
+				return
+			}
+			e := refuse(t, conn, form, tt.want)
+			checkMessage(t, e, tt.message...)
+			if tt.expected != "" && e.Expected != tt.expected {
+				t.Errorf("Expected = %q, want %q", e.Expected, tt.expected)
+			}
+			if !strings.Contains(e.Hint, "timestamps") {
+				t.Errorf("hint %q is not about the IdP's timestamps", e.Hint)
+			}
 		})
 	}
 }
@@ -889,6 +1002,7 @@ func TestEmailPolicy(t *testing.T) {
 		want             saml.Code
 		expected, actual string
 		verified         bool // with want == ""
+		by               saml.EmailVerifier
 	}{
 		{name: "missing", edit: withVerified(), want: saml.CodeEmailVerifiedInvalid, expected: "email_verified = true", actual: "(missing)"},
 		{name: "attribute without values", edit: withVerified([]string{}), want: saml.CodeEmailVerifiedInvalid, expected: "email_verified = true", actual: "(missing)"},
@@ -904,13 +1018,17 @@ func TestEmailPolicy(t *testing.T) {
 		{name: "false", edit: withVerified([]string{"false"}), want: saml.CodeEmailNotVerified, expected: "email_verified = true", actual: "false"},
 		{name: "0", edit: withVerified([]string{"0"}), want: saml.CodeEmailNotVerified, expected: "email_verified = true", actual: "false"},
 		{name: " FALSE ", edit: withVerified([]string{" FALSE "}), want: saml.CodeEmailNotVerified, expected: "email_verified = true", actual: "false"},
-		{name: " TRUE ", edit: withVerified([]string{" TRUE "}), verified: true},
-		{name: "1", edit: withVerified([]string{"1"}), verified: true},
-		{name: "True", edit: withVerified([]string{"True"}), verified: true},
+		{name: " TRUE ", edit: withVerified([]string{" TRUE "}), verified: true, by: saml.EmailVerifiedByIdP},
+		{name: "1", edit: withVerified([]string{"1"}), verified: true, by: saml.EmailVerifiedByIdP},
+		{name: "True", edit: withVerified([]string{"True"}), verified: true, by: saml.EmailVerifiedByIdP},
 		{name: "yes, ignore", edit: withVerified([]string{"yes"}), policy: saml.EmailVerifiedIgnore, verified: false},
 		{name: "two values, ignore", edit: withVerified([]string{"true", "true"}), policy: saml.EmailVerifiedIgnore, verified: false},
-		{name: "true, ignore", edit: withVerified([]string{"true"}), policy: saml.EmailVerifiedIgnore, verified: true},
-		{name: "false, trust", edit: withVerified([]string{"false"}), policy: saml.EmailVerifiedTrust, verified: true},
+		{name: "true, ignore", edit: withVerified([]string{"true"}), policy: saml.EmailVerifiedIgnore, verified: true, by: saml.EmailVerifiedByIdP},
+		// Under trust, who vouched is told apart: the configuration when
+		// the IdP did not say so, the IdP when it did.
+		{name: "false, trust", edit: withVerified([]string{"false"}), policy: saml.EmailVerifiedTrust, verified: true, by: saml.EmailVerifiedByConfiguration},
+		{name: "missing, trust", edit: withVerified(), policy: saml.EmailVerifiedTrust, verified: true, by: saml.EmailVerifiedByConfiguration},
+		{name: "true, trust", edit: withVerified([]string{"true"}), policy: saml.EmailVerifiedTrust, verified: true, by: saml.EmailVerifiedByIdP},
 		{name: "no email, NameID not an address", edit: func(r *samltest.Response) { r.Email = ""; r.NameID = "jdoe" },
 			want:     saml.CodeEmailMissing,
 			expected: "one of the attributes " + strings.Join(attributes.DefaultEmail, ", "),
@@ -925,7 +1043,7 @@ func TestEmailPolicy(t *testing.T) {
 		}, want: saml.CodeEmailMissing,
 			expected: "one of the attributes " + strings.Join(attributes.DefaultEmail, ", "),
 			actual:   "attributes: email_verified, given_name, family_name, memberOf, email"},
-		{name: "no email attribute, NameID an address", edit: func(r *samltest.Response) { r.Email = "" }, verified: true},
+		{name: "no email attribute, NameID an address", edit: func(r *samltest.Response) { r.Email = "" }, verified: true, by: saml.EmailVerifiedByIdP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -944,10 +1062,121 @@ func TestEmailPolicy(t *testing.T) {
 				return
 			}
 			id := mustVerify(t, conn, form)
-			if id.EmailVerified != tt.verified || id.Email != aliceEmail {
-				t.Errorf("got email %q verified %v, want %q %v", id.Email, id.EmailVerified, aliceEmail, tt.verified)
+			if id.EmailVerified != tt.verified || id.Email != aliceEmail || id.EmailVerifiedBy != tt.by {
+				t.Errorf("got email %q verified %v by %q, want %q %v %q", id.Email, id.EmailVerified, id.EmailVerifiedBy, aliceEmail, tt.verified, tt.by)
 			}
 		})
+	}
+}
+
+// TestEmailOptional: with EmailOptional, an assertion that identifies the
+// user by an opaque NameID alone is accepted with an empty email; the
+// email_verified policy applies only to an email that is there, and
+// AllowedEmailDomains still refuses an assertion without one. Without the
+// opt-in such an assertion is refused, with a hint that names it.
+func TestEmailOptional(t *testing.T) {
+	idp := newIdP(t, "idp")
+	const opaque = "00u1a2b3c4D5e6F7g8h9"
+	noEmail := func(verified string) func(r *samltest.Response) {
+		return func(r *samltest.Response) {
+			r.Email, r.NameID, r.EmailVerified = "", opaque, verified
+			r.NameIDFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+		}
+	}
+	tests := []struct {
+		name     string
+		optional bool
+		policy   saml.EmailVerifiedPolicy
+		domains  []string
+		edit     func(r *samltest.Response)
+		want     saml.Code
+		email    string
+		verified bool
+	}{
+		{name: "off: refused", edit: noEmail(""), want: saml.CodeEmailMissing},
+		{name: "opaque NameID, no email_verified", optional: true, edit: noEmail("")},
+		{name: "email_verified false vouches for no email", optional: true, edit: noEmail("false")},
+		{name: "email_verified true vouches for no email", optional: true, edit: noEmail("true")},
+		{name: "trust does not verify a missing email", optional: true, policy: saml.EmailVerifiedTrust, edit: noEmail("")},
+		{name: "allowed domains still need an email", optional: true, domains: []string{"example.com"}, edit: noEmail(""), want: saml.CodeEmailDomainNotAllowed},
+		{name: "an email that is there is still checked", optional: true, edit: func(r *samltest.Response) { r.EmailVerified = "" }, want: saml.CodeEmailVerifiedInvalid},
+		{name: "an email that is there is kept", optional: true, edit: func(r *samltest.Response) {}, email: aliceEmail, verified: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := standard()
+			tt.edit(&r)
+			cfg := baseConfig(t)
+			cfg.EmailOptional, cfg.EmailVerified, cfg.AllowedEmailDomains = tt.optional, tt.policy, tt.domains
+			conn := newConn(t, cfg)
+			form := mint(t, idp, r)
+			if tt.want != "" {
+				e := refuse(t, conn, form, tt.want)
+				if tt.want == saml.CodeEmailMissing && !strings.Contains(e.Hint, "email_optional") {
+					t.Errorf("hint %q does not name the EmailOptional opt-in", e.Hint)
+				}
+				return
+			}
+			id := mustVerify(t, conn, form)
+			if id.Email != tt.email || id.EmailVerified != tt.verified {
+				t.Errorf("got email %q verified %v, want %q %v", id.Email, id.EmailVerified, tt.email, tt.verified)
+			}
+			if tt.email == "" && (id.Subject != opaque || id.Connection != "acme" || id.EmailVerifiedBy != "") {
+				t.Errorf("got subject %q connection %q verified by %q; want %q, acme, nobody", id.Subject, id.Connection, id.EmailVerifiedBy, opaque)
+			}
+			if !slices.Equal(id.Groups, aliceGroups) {
+				t.Errorf("groups %q", id.Groups)
+			}
+		})
+	}
+}
+
+// TestHintsOfRealCaptures: the hints of a real capture's refusal name the
+// console of the IdP that sent it, recognized from its metadata.
+func TestHintsOfRealCaptures(t *testing.T) {
+	tests := []struct {
+		idp       string
+		want      saml.Code
+		kind      saml.IdPKind
+		hint, not []string
+	}{
+		{idp: "google", want: saml.CodeEmailVerifiedInvalid, kind: saml.IdPGoogle,
+			hint: []string{"Google Admin console", "Apps → Web and mobile apps → your app", "email_verified: trust"}, not: []string{"JumpCloud", "Constant Attributes"}},
+		{idp: "jumpcloud", want: saml.CodeEmailVerifiedInvalid, kind: saml.IdPJumpCloud,
+			hint: []string{"JumpCloud SSO app", "Constant Attributes"}},
+		{idp: "okta", want: saml.CodeSignatureInvalid, kind: saml.IdPOkta,
+			hint: []string{"Capture the response again, unmodified"}, not: []string{"JumpCloud"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.idp, func(t *testing.T) {
+			c := loadCapture(t, tt.idp)
+			conn := newConn(t, saml.ConnectionConfig{
+				Name: tt.idp, SPEntityID: c.SPEntityID, ACSURL: c.acs, IdPMetadataXML: c.metadata, Now: fixedClock(c.Now),
+			})
+			if got := conn.Config().IdP; got != tt.kind {
+				t.Errorf("detected IdP %q, want %q", got, tt.kind)
+			}
+			e := refuse(t, conn, encode(c.response), tt.want)
+			for _, h := range tt.hint {
+				if !strings.Contains(e.Hint, h) {
+					t.Errorf("hint %q does not contain %q", e.Hint, h)
+				}
+			}
+			for _, h := range tt.not {
+				if strings.Contains(e.Hint, h) {
+					t.Errorf("hint %q contains %q", e.Hint, h)
+				}
+			}
+		})
+	}
+	// An explicit IdP overrides what is detected.
+	c := loadCapture(t, "google")
+	conn := newConn(t, saml.ConnectionConfig{
+		Name: "google", SPEntityID: c.SPEntityID, ACSURL: c.acs, IdPMetadataXML: c.metadata, Now: fixedClock(c.Now), IdP: saml.IdPGeneric,
+	})
+	e := refuse(t, conn, encode(c.response), saml.CodeEmailVerifiedInvalid)
+	if strings.Contains(e.Hint, "Google") || !strings.Contains(e.Hint, "email_verified") {
+		t.Errorf("IdP generic: hint %q", e.Hint)
 	}
 }
 
@@ -1253,6 +1482,37 @@ func TestEmailFromNameIDFormat(t *testing.T) {
 			}
 			if id := mustVerify(t, conn, form); id.Email != aliceEmail || id.SubjectFormat != tt.format {
 				t.Errorf("email %q format %q", id.Email, id.SubjectFormat)
+			}
+		})
+	}
+}
+
+// TestMissingAuthnStatement: an assertion without AuthnStatement (Keycloak
+// with "Include AuthnStatement" off) is named as such, with the setting
+// that turns it on, instead of "not a SAML 2.0 login response".
+func TestMissingAuthnStatement(t *testing.T) {
+	idp := newIdP(t, "idp")
+	r := standard()
+	r.BeforeSign = removeAll("//AuthnStatement")
+	form := mint(t, idp, r)
+	for _, tt := range []struct {
+		kind saml.IdPKind
+		hint string
+	}{
+		{saml.IdPKeycloak, "Clients → your client → Settings → SAML capabilities: turn \"Include AuthnStatement\" on"},
+		{saml.IdPGeneric, "turn on the IdP application's option that includes it"},
+	} {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.IdP = tt.kind
+			e := refuse(t, newConn(t, cfg), form, saml.CodeMalformed)
+			checkMessage(t, e, "the assertion has no AuthnStatement")
+			checkMismatch(t, e, "an AuthnStatement in the Assertion", "(none)")
+			if !strings.Contains(e.Hint, tt.hint) {
+				t.Errorf("hint %q does not contain %q", e.Hint, tt.hint)
+			}
+			if strings.Contains(e.Message, "not a valid SAML 2.0 login response") {
+				t.Errorf("generic message: %q", e.Message)
 			}
 		})
 	}

@@ -57,6 +57,14 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	}
 	a := &app{cfg: cfg, logger: logger, metrics: newMetrics(names)}
 
+	allowedHosts, err := cfg.metadataAllowedHosts()
+	if err != nil {
+		return nil, err
+	}
+	signingCerts, err := cfg.metadataSigningCerts()
+	if err != nil {
+		return nil, err
+	}
 	var conns []*saml.Connection
 	for _, fc := range cfg.Connections {
 		ccfg, err := fc.ConnectionConfig(cfg.baseDir)
@@ -69,19 +77,32 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 			// refresh, with no rebuild (and the connection keeps its
 			// replay cache). The entity ID and SSO URL come from the first
 			// copy and stay fixed.
+			mu, err := url.Parse(fc.IdPMetadataURL)
+			if err != nil {
+				return nil, fmt.Errorf("connection %q: idp_metadata_url: %w", fc.Name, err)
+			}
+			hosts := allowedHosts
+			if hosts == nil {
+				// By default a redirect may not leave the URL's own host.
+				hosts = []string{mu.Hostname()}
+			}
 			f := &saml.MetadataFetcher{
-				URL:      fc.IdPMetadataURL,
-				Client:   client,
-				MaxBytes: metadataMaxBytes,
-				Interval: time.Duration(cfg.MetadataRefresh),
-				Logger:   logger.With("connection", fc.Name),
+				URL:                 fc.IdPMetadataURL,
+				Client:              client,
+				MaxBytes:            metadataMaxBytes,
+				Interval:            time.Duration(cfg.MetadataRefresh),
+				Logger:              logger.With("connection", fc.Name),
+				SigningCertificates: signingCerts,
+				AllowedHosts:        hosts,
 			}
 			fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
-			err := f.Refresh(fctx)
+			err = f.Refresh(fctx)
 			cancel()
 			if err != nil {
 				return nil, fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
 			}
+			logger.Info("IdP metadata fetched", "connection", fc.Name, "url", mu.Redacted(),
+				"signature_required", len(signingCerts) > 0, "allowed_hosts", hosts)
 			ccfg.IdPMetadataXML = f.Metadata()
 			ccfg.Certificates = f
 			a.fetchers = append(a.fetchers, f)
@@ -93,26 +114,52 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		conns = append(conns, c)
 	}
 
-	a.gw, err = gateway.New(gateway.Config{
+	gcfg := gateway.Config{
 		Connections:     conns,
 		SessionKeys:     keys,
 		SessionLifetime: time.Duration(cfg.SessionLifetime),
 		// CookieName unset: __Host-samlgate_session, which another host
 		// of the site cannot plant (samlgate_session with insecure_cookies).
-		InsecureCookies: cfg.InsecureCookies,
-		DefaultReturnTo: cfg.DefaultReturnTo,
-		LoginPath:       loginPath,
-		CallbackPath:    callbackPath,
-		MetadataPath:    metadataPath,
-		LogoutPath:      logoutPath,
-		OnLogin:         a.onLogin,
-		Observer:        a.metrics.observe,
-		Logger:          logger,
-	})
+		InsecureCookies:   cfg.InsecureCookies,
+		DefaultReturnTo:   cfg.DefaultReturnTo,
+		LoginPath:         loginPath,
+		CallbackPath:      callbackPath,
+		MetadataPath:      metadataPath,
+		LogoutPath:        logoutPath,
+		OnLogin:           a.onLogin,
+		Observer:          a.metrics.observe,
+		Logger:            logger,
+		ConnectionChooser: cfg.ConnectionChooser,
+	}
+	// Sessions too large for a cookie: refused unless the operator opted
+	// into the in-memory store, which is per process and costs memory
+	// that scripted logins could otherwise claim. Either way, the start-up
+	// log says which.
+	if o := cfg.OverflowSessions; o != nil {
+		gcfg.OverflowLimits = gateway.MemorySessionLimits{MaxSessions: o.MaxSessions, MaxBytes: int64(o.MaxBytes)}
+		gcfg.MaxSessionsPerUser = o.MaxPerUser
+		logger.Warn("overflow_sessions is set: sessions too large for a cookie (users in hundreds of groups) are kept in this process's memory; they are lost on restart and unknown to other replicas, so run one replica",
+			"max_sessions", orDefault(o.MaxSessions, gateway.DefaultMemorySessions),
+			"max_bytes", orDefault(int64(o.MaxBytes), gateway.DefaultMemorySessionBytes),
+			"max_per_user", orDefault(o.MaxPerUser, gateway.DefaultMaxSessionsPerUser))
+	} else {
+		gcfg.DisableOverflow = true
+		logger.Info("sessions too large for a cookie (users in hundreds of groups) are refused with code session_too_large; " +
+			"keep fewer groups with the connection's groups.filter, or set overflow_sessions to keep them in memory")
+	}
+	a.gw, err = gateway.New(gcfg)
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// orDefault is v, or def when v is zero.
+func orDefault[T int | int64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // onLogin logs the identity of an accepted login at Debug: emails, names
@@ -136,7 +183,15 @@ func (a *app) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream: %w", err)
 	}
-	var protected = newProxy(upstream, isGatewayCookie, a.logger)
+	pub, err := url.Parse(a.cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("public_url: %w", err)
+	}
+	var protected = newProxy(upstream, proxyOptions{
+		isGatewayCookie: isGatewayCookie,
+		webSockets:      a.cfg.WebSockets,
+		publicOrigin:    origin(pub),
+	}, a.logger)
 	if len(a.cfg.RequiredRoles) > 0 {
 		protected = gateway.RequireRole(a.cfg.RequiredRoles...)(protected)
 	}
@@ -153,6 +208,16 @@ func (a *app) handler() (http.Handler, error) {
 	a.gw.Mount(mux)
 	mux.Handle("/", protected)
 	return stripIdentityHeadersHandler(mux), nil
+}
+
+// origin is u's origin as browsers send it in Origin: scheme://host, with
+// the port only when it is not the scheme's default.
+func origin(u *url.URL) string {
+	host := u.Host
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		host = strings.TrimSuffix(host, ":"+p)
+	}
+	return u.Scheme + "://" + host
 }
 
 // isGatewayCookie says which cookies are the gateway's own, never

@@ -1,17 +1,21 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
@@ -59,6 +63,31 @@ type Config struct {
 	// trusted for this upstream here.
 	RequiredConnections []string `yaml:"required_connections,omitempty" json:"required_connections,omitempty"`
 
+	// ConnectionChooser, when true, makes GET /login without ?connection=
+	// list the connections when there are several
+	// (gateway.Config.ConnectionChooser). Off by default: the list shows
+	// every tenant to anyone; link users to /login?connection=NAME instead.
+	ConnectionChooser bool `yaml:"connection_chooser,omitempty" json:"connection_chooser,omitempty"`
+	// OverflowSessions, when set, keeps the sessions of users whose
+	// identity is too large for a session cookie (hundreds of groups) in
+	// this process's memory, within these limits. Unset (the default),
+	// such logins are refused with code session_too_large: the memory
+	// store is lost on restart and not shared between replicas, and
+	// scripted logins could grow it.
+	OverflowSessions *OverflowSessions `yaml:"overflow_sessions,omitempty" json:"overflow_sessions,omitempty"`
+
+	// WebSockets, when true, lets WebSocket upgrades (Upgrade: websocket)
+	// through to the upstream. Every other protocol upgrade (h2c above
+	// all, which would let a client speak HTTP/2 to the upstream past the
+	// gateway's per-request checks) is always stripped, and so are
+	// WebSocket upgrades unless this is set.
+	WebSockets bool `yaml:"websockets,omitempty" json:"websockets,omitempty"`
+	// MaxConnsPerIP bounds the connections one client address (an IPv6
+	// /64) holds open at once on listen: a slow POST holds one for up to
+	// 30 seconds. Default 64; 0 removes the bound (for a gateway that sees
+	// only its reverse proxy's address: bound clients there instead).
+	MaxConnsPerIP *int `yaml:"max_conns_per_ip,omitempty" json:"max_conns_per_ip,omitempty"`
+
 	// Connections are the IdP applications, in samlconfig's format. A
 	// connection may give idp_metadata_url: the gateway fetches it at
 	// start-up and refreshes it (MetadataRefresh).
@@ -66,11 +95,70 @@ type Config struct {
 	// MetadataRefresh is how often idp_metadata_url is fetched again
 	// (default 1h).
 	MetadataRefresh samlconfig.Duration `yaml:"metadata_refresh,omitempty" json:"metadata_refresh,omitempty"`
+	// IdPMetadataAllowedHosts are the only hosts (names or IP addresses,
+	// without port; exact, case-insensitive) that an idp_metadata_url, and
+	// every redirect it leads to, may name: whoever controls the metadata
+	// controls which certificates are trusted, and a redirect must not
+	// take the fetch elsewhere (another IdP, a service on the gateway's
+	// network). Unset: each connection's own idp_metadata_url host only.
+	// Every connection's idp_metadata_url must name one of them.
+	IdPMetadataAllowedHosts []string `yaml:"idp_metadata_allowed_hosts,omitempty" json:"idp_metadata_allowed_hosts,omitempty"`
+	// IdPMetadataSigningCertFiles are PEM files (relative to this file)
+	// of the certificates whose keys sign the IdP metadata. When set, the
+	// metadata of every connection with an idp_metadata_url must carry an
+	// enveloped signature on its root by one of those keys, at start-up
+	// and at every refresh; unsigned metadata, or metadata signed by
+	// another key, is refused (saml.MetadataFetcher.SigningCertificates).
+	// JumpCloud's metadata is not signed: this is for IdPs and federations
+	// that sign theirs.
+	IdPMetadataSigningCertFiles []string `yaml:"idp_metadata_signing_cert_files,omitempty" json:"idp_metadata_signing_cert_files,omitempty"`
 
 	// baseDir is the configuration file's directory, against which
 	// relative file names are resolved.
 	baseDir string
 }
+
+// OverflowSessions bounds the in-memory store of sessions too large for a
+// cookie; a field left out takes the gateway's default.
+type OverflowSessions struct {
+	// MaxSessions bounds the sessions held (default 100,000).
+	MaxSessions int `yaml:"max_sessions,omitempty" json:"max_sessions,omitempty"`
+	// MaxBytes bounds their memory: bytes, or a size such as 64MiB
+	// (KiB, MiB, GiB; default 64MiB).
+	MaxBytes byteSize `yaml:"max_bytes,omitempty" json:"max_bytes,omitempty"`
+	// MaxPerUser bounds the sessions of one user (a subject of a
+	// connection): a login beyond it ends that user's oldest (default 10).
+	MaxPerUser int `yaml:"max_per_user,omitempty" json:"max_per_user,omitempty"`
+}
+
+// byteSize is a number of bytes, written as an integer or with a binary
+// suffix (64MiB).
+type byteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler (which the YAML
+// decoder uses for scalars, numbers included).
+func (b *byteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("%q is not a size such as 67108864 or 64MiB (suffixes KiB, MiB, GiB)", text)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (b byteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(b), 10)), nil }
 
 // Defaults.
 const (
@@ -78,7 +166,19 @@ const (
 	defaultMetricsListen   = "127.0.0.1:9090"
 	defaultMetadataRefresh = time.Hour
 	sessionKeySize         = 32
+	// defaultMaxConnsPerIP is max_conns_per_ip's default: far above what
+	// a browser opens (6 per host, a few more with WebSockets), far below
+	// what a listener can hold.
+	defaultMaxConnsPerIP = 64
 )
+
+// maxConnsPerIP is max_conns_per_ip with its default; 0 means no bound.
+func (c *Config) maxConnsPerIP() int {
+	if c.MaxConnsPerIP == nil {
+		return defaultMaxConnsPerIP
+	}
+	return *c.MaxConnsPerIP
+}
 
 // loadConfig reads and validates a configuration file.
 func loadConfig(path string) (*Config, error) {
@@ -158,6 +258,12 @@ func (c *Config) validate() error {
 	if c.SessionLifetime < 0 {
 		return errors.New("session_lifetime: must not be negative")
 	}
+	if c.MaxConnsPerIP != nil && *c.MaxConnsPerIP < 0 {
+		return errors.New("max_conns_per_ip: must not be negative (0 removes the bound)")
+	}
+	if o := c.OverflowSessions; o != nil && (o.MaxSessions < 0 || o.MaxPerUser < 0) {
+		return errors.New("overflow_sessions: max_sessions and max_per_user must not be negative (leave one out for the default)")
+	}
 
 	if _, err := c.sessionKeys(); err != nil {
 		return err
@@ -175,6 +281,17 @@ func (c *Config) validate() error {
 
 	if len(c.Connections) == 0 {
 		return errors.New("connections: at least one connection is required")
+	}
+	allowedHosts, err := c.metadataAllowedHosts()
+	if err != nil {
+		return err
+	}
+	if _, err := c.metadataSigningCerts(); err != nil {
+		return err
+	}
+	if (allowedHosts != nil || len(c.IdPMetadataSigningCertFiles) > 0) &&
+		!slices.ContainsFunc(c.Connections, func(conn samlconfig.Connection) bool { return conn.IdPMetadataURL != "" }) {
+		return errors.New("idp_metadata_allowed_hosts and idp_metadata_signing_cert_files apply to connections with idp_metadata_url, and none has one")
 	}
 	for i, name := range c.RequiredConnections {
 		if !slices.ContainsFunc(c.Connections, func(conn samlconfig.Connection) bool { return conn.Name == name }) {
@@ -214,9 +331,55 @@ func (c *Config) validate() error {
 			if conn.IdPMetadataFile != "" || len(conn.IdPCertificates) > 0 || len(conn.IdPCertificateFiles) > 0 {
 				return fmt.Errorf("connections[%d]: idp_metadata_url cannot be combined with idp_metadata_file or idp certificates", i)
 			}
+			if allowedHosts != nil && !slices.Contains(allowedHosts, strings.ToLower(mu.Hostname())) {
+				return fmt.Errorf("connections[%d].idp_metadata_url: host %q is not in idp_metadata_allowed_hosts", i, mu.Hostname())
+			}
 		}
 	}
 	return nil
+}
+
+// metadataAllowedHosts validates idp_metadata_allowed_hosts and returns
+// them lower-cased; nil when unset.
+func (c *Config) metadataAllowedHosts() ([]string, error) {
+	if c.IdPMetadataAllowedHosts == nil {
+		return nil, nil
+	}
+	if len(c.IdPMetadataAllowedHosts) == 0 {
+		return nil, errors.New("idp_metadata_allowed_hosts: empty; leave it out to allow each idp_metadata_url's own host")
+	}
+	hosts := make([]string, 0, len(c.IdPMetadataAllowedHosts))
+	for i, h := range c.IdPMetadataAllowedHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		// A host name, or an IP address (IPv6 without brackets): no
+		// scheme, port, path or white space.
+		if h == "" || strings.ContainsAny(h, "/@[] \t") || (strings.Contains(h, ":") && net.ParseIP(h) == nil) {
+			return nil, fmt.Errorf("idp_metadata_allowed_hosts[%d]: %q is not a host name or IP address (no scheme, port or path)", i, c.IdPMetadataAllowedHosts[i])
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
+}
+
+// metadataSigningCerts reads idp_metadata_signing_cert_files; nil when
+// unset.
+func (c *Config) metadataSigningCerts() ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for i, name := range c.IdPMetadataSigningCertFiles {
+		data, err := os.ReadFile(c.resolve(name))
+		if err != nil {
+			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d]: %w", i, err)
+		}
+		cs, err := saml.ParseCertificatesPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d] (%s): %w", i, name, err)
+		}
+		if len(cs) == 0 {
+			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d] (%s): no CERTIFICATE block", i, name)
+		}
+		certs = append(certs, cs...)
+	}
+	return certs, nil
 }
 
 // sessionKeys decodes session_keys and session_key_files. At least one key

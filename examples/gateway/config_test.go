@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,17 @@ const goodJSON = `{
     "idp_certificate_files": ["jumpcloud/certificate.pem"]
   }]
 }`
+
+// metaYAML is goodYAML with the connection's IdP taken from
+// idp_metadata_url, and extra top-level lines.
+func metaYAML(extra string) string {
+	return strings.NewReplacer(
+		"KEY", testKey32,
+		"    idp_entity_id: https://sso.jumpcloud.com/saml2/acme\n    idp_sso_url: https://sso.jumpcloud.com/saml2/acme\n    idp_certificate_files: [jumpcloud/certificate.pem]\n",
+		"    idp_metadata_url: https://idp.example.com/metadata\n",
+		"required_roles: [admin]", "required_roles: [admin]\n"+extra,
+	).Replace(goodYAML)
+}
 
 func TestParseConfig(t *testing.T) {
 	yamlWith := func(old, new string) string {
@@ -154,6 +166,62 @@ func TestParseConfig(t *testing.T) {
 			},
 		},
 		{name: "unknown required connection", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\nrequired_connections: [acme, acmee]"), wantErr: `required_connections[1]: "acmee"`},
+		{
+			name: "safe defaults of the hardening options",
+			doc:  yamlWith("", ""),
+			check: func(t *testing.T, c *Config) {
+				if c.ConnectionChooser || c.WebSockets || c.OverflowSessions != nil || c.maxConnsPerIP() != defaultMaxConnsPerIP {
+					t.Errorf("chooser %v, websockets %v, overflow %+v, max_conns_per_ip %d", c.ConnectionChooser, c.WebSockets, c.OverflowSessions, c.maxConnsPerIP())
+				}
+			},
+		},
+		{
+			name: "hardening options set",
+			doc:  yamlWith("required_roles: [admin]", "required_roles: [admin]\nconnection_chooser: true\nwebsockets: true\nmax_conns_per_ip: 0\noverflow_sessions: {max_sessions: 500, max_bytes: 16MiB, max_per_user: 3}"),
+			check: func(t *testing.T, c *Config) {
+				o := c.OverflowSessions
+				if !c.ConnectionChooser || !c.WebSockets || c.maxConnsPerIP() != 0 || o == nil || o.MaxSessions != 500 || o.MaxBytes != 16<<20 || o.MaxPerUser != 3 {
+					t.Errorf("chooser %v, websockets %v, max_conns_per_ip %d, overflow %+v", c.ConnectionChooser, c.WebSockets, c.maxConnsPerIP(), o)
+				}
+			},
+		},
+		{
+			name: "overflow_sessions with defaults, max_bytes in bytes",
+			doc:  yamlWith("required_roles: [admin]", "required_roles: [admin]\noverflow_sessions: {max_bytes: 1048576}"),
+			check: func(t *testing.T, c *Config) {
+				if o := c.OverflowSessions; o == nil || o.MaxBytes != 1<<20 || o.MaxSessions != 0 {
+					t.Errorf("overflow %+v", o)
+				}
+			},
+		},
+		{name: "negative max_conns_per_ip", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\nmax_conns_per_ip: -1"), wantErr: "max_conns_per_ip: must not be negative"},
+		{name: "bad max_bytes", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\noverflow_sessions: {max_bytes: 64MB}"), wantErr: `"64MB" is not a size`},
+		{name: "negative max_bytes", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\noverflow_sessions: {max_bytes: -1}"), wantErr: "is not a size"},
+		{name: "negative max_per_user", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\noverflow_sessions: {max_per_user: -2}"), wantErr: "overflow_sessions: max_sessions and max_per_user must not be negative"},
+		{name: "metadata url, default allowed hosts", doc: metaYAML(""), check: func(t *testing.T, c *Config) {
+			if hosts, err := c.metadataAllowedHosts(); hosts != nil || err != nil {
+				t.Errorf("allowed hosts %q, %v", hosts, err)
+			}
+		}},
+		{name: "metadata allowed hosts", doc: metaYAML("idp_metadata_allowed_hosts: [IdP.Example.com, 2001:db8::1]"), check: func(t *testing.T, c *Config) {
+			if hosts, err := c.metadataAllowedHosts(); fmt.Sprint(hosts) != "[idp.example.com 2001:db8::1]" || err != nil {
+				t.Errorf("allowed hosts %q, %v", hosts, err)
+			}
+		}},
+		{name: "metadata url on a host not allowed", doc: metaYAML("idp_metadata_allowed_hosts: [sso.jumpcloud.com]"), wantErr: `connections[0].idp_metadata_url: host "idp.example.com" is not in idp_metadata_allowed_hosts`},
+		{name: "allowed host with a scheme", doc: metaYAML("idp_metadata_allowed_hosts: [\"https://idp.example.com\"]"), wantErr: "idp_metadata_allowed_hosts[0]"},
+		{name: "allowed host with a port", doc: metaYAML("idp_metadata_allowed_hosts: [\"idp.example.com:443\"]"), wantErr: "idp_metadata_allowed_hosts[0]"},
+		{name: "allowed hosts empty", doc: metaYAML("idp_metadata_allowed_hosts: []"), wantErr: "idp_metadata_allowed_hosts: empty"},
+		{name: "allowed hosts without a metadata url", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\nidp_metadata_allowed_hosts: [idp.example.com]"), wantErr: "none has one"},
+		{name: "metadata signing certificate", doc: metaYAML("idp_metadata_signing_cert_files: [jumpcloud/certificate.pem]"), check: func(t *testing.T, c *Config) {
+			if certs, err := c.metadataSigningCerts(); len(certs) != 1 || err != nil {
+				t.Errorf("signing certificates: %d, %v", len(certs), err)
+			}
+		}},
+		{name: "metadata signing certificate missing", doc: metaYAML("idp_metadata_signing_cert_files: [nope.pem]"), wantErr: "idp_metadata_signing_cert_files[0]"},
+		{name: "metadata signing certificate not a certificate", doc: metaYAML("idp_metadata_signing_cert_files: [session.key]"), wantErr: "idp_metadata_signing_cert_files[0] (session.key)"},
+		{name: "metadata signing certificate without a metadata url", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\nidp_metadata_signing_cert_files: [jumpcloud/certificate.pem]"), wantErr: "none has one"},
+		{name: "unknown overflow key", doc: yamlWith("required_roles: [admin]", "required_roles: [admin]\noverflow_sessions: {max_users: 2}"), wantErr: "max_users"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

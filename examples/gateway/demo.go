@@ -127,6 +127,9 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		DefaultReturnTo: "/",
 		// http on 127.0.0.1: browsers would drop Secure cookies.
 		InsecureCookies: true,
+		// The demo lists its connection at /login (a real multi-tenant
+		// gateway would not show its tenants to anyone).
+		ConnectionChooser: true,
 		Connections: []samlconfig.Connection{{
 			Name:           demoConnection,
 			SPEntityID:     demoSPEntityID,
@@ -155,7 +158,7 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	bgCtx, cancel := context.WithCancel(ctx)
 	d.stopBackground = cancel
 	d.app.run(bgCtx)
-	d.group.start(&listener{name: "gateway", ln: gwLn, srv: newHTTPServer(h, logger)})
+	d.group.start(&listener{name: "gateway", ln: limitPerIP(gwLn, d.Config.maxConnsPerIP(), logger), srv: newHTTPServer(h, logger)})
 	d.group.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(d.app.metricsHandler(), logger)})
 	return d, nil
 }

@@ -54,12 +54,44 @@
 // upstream, public_url, the session keys (session_keys in base64, or
 // session_key_files), session_lifetime, default_return_to,
 // insecure_cookies, required_groups, required_roles, required_connections,
-// metadata_refresh, and
-// the connections in package samlconfig's format, with file names relative
-// to the configuration file. A connection may name idp_metadata_url
-// instead of certificates: the gateway fetches it at start-up (failing if
-// it cannot) and refreshes it, so that a certificate rotation at the IdP
-// needs no restart.
+// connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
+// metadata_refresh, idp_metadata_allowed_hosts,
+// idp_metadata_signing_cert_files, and the connections in package
+// samlconfig's format, with file names relative to the configuration file.
+// A connection may name idp_metadata_url instead of certificates: the
+// gateway fetches it at start-up (failing if it cannot) and refreshes it,
+// so that a certificate rotation at the IdP needs no restart. A redirect
+// may not leave the URL's own host unless idp_metadata_allowed_hosts lists
+// the hosts allowed (every idp_metadata_url must then be on one of them);
+// with idp_metadata_signing_cert_files, the metadata must also be signed
+// by one of those certificates' keys.
+//
+// The defaults are the safe ones; each relaxation is a key to set:
+//
+//   - GET /login without ?connection= gets the same 404 page as an unknown
+//     connection (no list of tenants for anyone to read);
+//     connection_chooser: true lists the connections (the demo sets it).
+//   - A user whose identity does not fit a session cookie (hundreds of
+//     groups) is refused with code session_too_large (413), and the
+//     start-up log says so; overflow_sessions (max_sessions, max_bytes such
+//     as 64MiB, max_per_user) keeps such sessions in this process's memory
+//     instead, within those bounds, for a single replica.
+//   - Protocol upgrades are stripped: h2c always (it would let a client
+//     speak to the upstream past the gateway), WebSocket unless
+//     websockets: true, and then only from pages of public_url's origin.
+//     A WebSocket is checked when it opens, not while it stays open.
+//   - One client address (an IPv6 /64) holds at most max_conns_per_ip
+//     connections at once (default 64; over it, 503 and closed). Behind a
+//     reverse proxy every connection comes from the proxy: raise it, or set
+//     0 and bound clients at the proxy.
+//
+// There is no reload: a configuration change takes a restart, with the
+// same session keys, and applies to the sessions that exist, since
+// required_groups, required_roles and required_connections run on every
+// request and the gateway checks each session again against its
+// connection (groups.allowed, allowed_email_domains, email_verified; a
+// session whose groups or roles were derived by another groups
+// configuration ends).
 //
 // Every request except the SAML endpoints (/login, /login/callback,
 // /saml/metadata, /logout) and /healthz needs a session; browsers without
@@ -67,10 +99,16 @@
 // proxied (net/http/httputil.ReverseProxy, Rewrite hook) with:
 //
 //	X-Forwarded-User        the SAML NameID (JumpCloud sends the email)
-//	X-Forwarded-Email       the email attribute
+//	X-Forwarded-Email       the email attribute, only when it is one plain address
 //	X-Forwarded-Groups      the groups, comma-separated
 //	X-Forwarded-Roles       the roles of the connection's role mapping, comma-separated
 //	X-Forwarded-Connection  the connection (IdP) the user logged in through
+//
+// An email that is not one plain address (attributes.PlainEmail: a display
+// name, comment, quotes, brackets, white space or a second '@') is not
+// forwarded at all: X-Forwarded-Email is absent, and a Warn line (without
+// the address) says so. The verifier refuses such emails already; this
+// holds whatever reaches the proxy.
 //
 // Each item is percent-encoded where it holds '%', ',', ';', '"', a control
 // character (CR, LF...), a non-ASCII byte, or a leading or trailing space,

@@ -108,14 +108,16 @@ func runConfig(ctx context.Context, path string, logger *slog.Logger, started fu
 	}
 	a.run(ctx)
 	g := newServerGroup(logger)
-	g.start(&listener{name: "gateway", ln: gwLn, srv: newHTTPServer(h, logger)})
+	g.start(&listener{name: "gateway", ln: limitPerIP(gwLn, cfg.maxConnsPerIP(), logger), srv: newHTTPServer(h, logger)})
 	g.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(a.metricsHandler(), logger)})
 	logger.Info("gateway started",
 		"listen", gwLn.Addr().String(),
 		"metrics_listen", metricsLn.Addr().String(),
 		"public_url", cfg.PublicURL,
 		"upstream", cfg.Upstream,
-		"connections", len(cfg.Connections))
+		"connections", len(cfg.Connections),
+		"max_conns_per_ip", cfg.maxConnsPerIP(),
+		"websockets", cfg.WebSockets)
 	if started != nil {
 		started(gwLn.Addr().String(), metricsLn.Addr().String())
 	}

@@ -52,7 +52,7 @@ func newMetrics(connectionNames []string) *metrics {
 	return m
 }
 
-// observe is the GatewayConfig.Observer.
+// observe is the gateway.Config.Observer.
 func (m *metrics) observe(ev gateway.LoginEvent) {
 	conn := ev.Connection
 	if !m.known[conn] {

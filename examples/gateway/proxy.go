@@ -6,7 +6,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/samlgate/samlgate/attributes"
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
 )
@@ -139,15 +141,68 @@ func joinHeaderValues(values []string) string {
 }
 
 // setIdentityHeaders strips every incoming identity header from h and sets
-// the five headers from id. They are always set, empty when there is
-// nothing to say, so an upstream can tell "no groups" from "no gateway".
-func setIdentityHeaders(h http.Header, id *saml.Identity) {
+// the five headers from id. They are set even when empty, so an upstream
+// can tell "no groups" from "no gateway", with one exception: an email
+// that is not one plain address (attributes.PlainEmail) is not forwarded
+// at all, and withheld is true. An upstream parsing X-Forwarded-Email with
+// a lenient address parser could read another address in it than the one
+// the IdP vouched for ("CEO <ceo@acme.example> x@beta.example" is
+// ceo@acme.example to Python's parseaddr); the verifier refuses such
+// emails, and this holds whatever reaches the proxy all the same.
+func setIdentityHeaders(h http.Header, id *saml.Identity) (withheld bool) {
 	stripIdentityHeaders(h)
 	h.Set(HeaderUser, encodeHeaderValue(id.Subject))
-	h.Set(HeaderEmail, encodeHeaderValue(id.Email))
+	switch {
+	case id.Email == "":
+		h.Set(HeaderEmail, "")
+	case attributes.PlainEmail(id.Email):
+		h.Set(HeaderEmail, encodeHeaderValue(id.Email))
+	default:
+		withheld = true
+	}
 	h.Set(HeaderGroups, joinHeaderValues(id.Groups))
 	h.Set(HeaderRoles, joinHeaderValues(id.Roles))
 	h.Set(HeaderConnection, encodeHeaderValue(id.Connection))
+	return withheld
+}
+
+// checkUpgrade keeps a request's protocol upgrade only when it is one
+// WebSocket upgrade and opts.webSockets is set; any other Upgrade header
+// is deleted, so that the request reaches the upstream as a plain HTTP
+// request (a server may ignore Upgrade, RFC 9110 section 7.8) and a 101
+// answer to it is refused by the proxy. Above all this stops h2c (request
+// smuggling through an upgrade): a client that switched the gateway's
+// upstream connection to HTTP/2 could send it further requests the gateway
+// never sees, without the session checks and identity headers of each. It
+// reports the upgrade it deleted, for the log.
+//
+// A WebSocket upgrade from a page of another origin is refused (refuse):
+// a sibling subdomain is the same site, so the browser sends the Lax
+// session cookie with its WebSocket handshake, which would then act as
+// the user (cross-site WebSocket hijacking). Clients that send no Origin
+// (not browsers) are not affected.
+func checkUpgrade(h http.Header, opts proxyOptions) (stripped string, refuse bool) {
+	values := h.Values("Upgrade")
+	if len(values) == 0 {
+		return "", false
+	}
+	if opts.webSockets && len(values) == 1 && strings.EqualFold(strings.TrimSpace(values[0]), "websocket") {
+		origin := h.Get("Origin")
+		return "", origin != "" && !strings.EqualFold(origin, opts.publicOrigin)
+	}
+	h.Del("Upgrade")
+	return strings.Join(values, ", "), false
+}
+
+// proxyOptions configure newProxy.
+type proxyOptions struct {
+	// isGatewayCookie names the cookies never forwarded (nil: none).
+	isGatewayCookie func(name string) bool
+	// webSockets lets WebSocket upgrades through (checkUpgrade), from
+	// pages of publicOrigin (scheme://host[:port], as browsers send
+	// Origin).
+	webSockets   bool
+	publicOrigin string
 }
 
 // stripCookies removes the named cookies (the gateway's session and
@@ -190,7 +245,11 @@ func stripCookies(h http.Header, isGatewayCookie func(name string) bool) {
 // Host, sees whatever the client put there: the gateway answers any Host
 // that reaches its listener. Pin the public host in the upstream, or let
 // the TLS proxy in front of the gateway accept only the public name.
-func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog.Logger) http.Handler {
+//
+// Protocol upgrades are stripped (checkUpgrade) except WebSocket upgrades
+// with opts.webSockets. A WebSocket is checked once, when it opens: a
+// session that ends while it is open does not close it.
+func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Handler {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(upstream)
@@ -202,11 +261,14 @@ func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog
 			// A chunked request can declare trailers: never let one carry
 			// an identity header to an upstream that merges trailers.
 			stripIdentityHeaders(pr.Out.Trailer)
-			if isGatewayCookie != nil {
-				stripCookies(pr.Out.Header, isGatewayCookie)
+			if opts.isGatewayCookie != nil {
+				stripCookies(pr.Out.Header, opts.isGatewayCookie)
 			}
-			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok {
-				setIdentityHeaders(pr.Out.Header, id)
+			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok && setIdentityHeaders(pr.Out.Header, id) {
+				// The address itself is personal data and possibly
+				// crafted: never logged.
+				logger.WarnContext(pr.In.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is absent",
+					"connection", id.Connection, "path", pr.In.URL.Path)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -222,6 +284,29 @@ func newProxy(upstream *url.URL, isGatewayCookie func(string) bool, logger *slog
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
+		// Before ServeHTTP, which decides on the upgrade from the
+		// incoming headers, ahead of Rewrite.
+		up, refuse := checkUpgrade(r.Header, opts)
+		if refuse {
+			logger.InfoContext(r.Context(), "cross-origin WebSocket refused", "origin", truncate(r.Header.Get("Origin"), 128), "path", r.URL.Path)
+			http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
+			return
+		}
+		if up != "" && logger.Enabled(r.Context(), slog.LevelDebug) {
+			logger.DebugContext(r.Context(), "protocol upgrade stripped", "upgrade", truncate(up, 64), "websockets", opts.webSockets, "path", r.URL.Path)
+		}
 		rp.ServeHTTP(w, r)
 	})
+}
+
+// truncate cuts a client-supplied value for a log line at n bytes, on a
+// UTF-8 boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -142,4 +143,122 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte("ok"))
+}
+
+// perIPListener bounds the connections each client address holds open at
+// once. Server timeouts bound how long one connection lasts (a slow POST
+// holds one for ReadTimeout, 30 seconds), not how many one client opens:
+// without a bound per address, one client can take every connection the
+// process can hold. IPv6 clients are counted per /64, the block one host
+// usually has to itself, so that rotating addresses within it does not
+// escape the bound. A connection over the bound is answered 503 and
+// closed before any of its request is read.
+//
+// Behind a reverse proxy every connection comes from the proxy's address:
+// there, raise the bound or set max_conns_per_ip to 0, and bound clients
+// at the proxy.
+type perIPListener struct {
+	net.Listener
+	max    int
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	conns map[string]int
+	// refused counts refusals since the last log line; lastLog rate-limits
+	// those lines, which a flood would otherwise multiply.
+	refused int
+	lastLog time.Time
+}
+
+// refusalLogInterval is the least time between two log lines about
+// refused connections.
+const refusalLogInterval = 10 * time.Second
+
+// tooManyConns is what a refused connection reads.
+const tooManyConns = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 43\r\n\r\ntoo many connections from your address now\n"
+
+// limitPerIP wraps ln with a bound of max connections per client address;
+// max 0 returns ln as it is.
+func limitPerIP(ln net.Listener, max int, logger *slog.Logger) net.Listener {
+	if max <= 0 {
+		return ln
+	}
+	return &perIPListener{Listener: ln, max: max, logger: logger, conns: make(map[string]int)}
+}
+
+// Accept returns the next connection within the bound, answering and
+// closing those over it.
+func (l *perIPListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		key := clientKey(c.RemoteAddr())
+		l.mu.Lock()
+		if l.conns[key] >= l.max {
+			l.refused++
+			var logNow bool
+			var refused int
+			if now := time.Now(); now.Sub(l.lastLog) >= refusalLogInterval {
+				logNow, refused, l.refused, l.lastLog = true, l.refused, 0, now
+			}
+			l.mu.Unlock()
+			if logNow {
+				l.logger.Warn("connections refused: too many open from one client address (max_conns_per_ip)",
+					"client", key, "max_conns_per_ip", l.max, "refused", refused)
+			}
+			// The write fits the socket buffer of a new connection; the
+			// deadline only guards against a peer that has vanished.
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = io.WriteString(c, tooManyConns)
+			_ = c.Close()
+			continue
+		}
+		l.conns[key]++
+		l.mu.Unlock()
+		return &countedConn{Conn: c, release: func() { l.release(key) }}, nil
+	}
+}
+
+func (l *perIPListener) release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[key]--; l.conns[key] <= 0 {
+		delete(l.conns, key)
+	}
+}
+
+// open returns the connections held by key (for tests).
+func (l *perIPListener) open(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conns[key]
+}
+
+// clientKey is the address a connection is counted under: the IPv4
+// address, or the /64 of an IPv6 address.
+func clientKey(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	if v4 := ta.IP.To4(); v4 != nil {
+		return v4.String()
+	}
+	return (&net.IPNet{IP: ta.IP.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// countedConn gives its slot back when closed, once, however often Close
+// is called (http.Server and a hijacking handler may both close it).
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

@@ -30,7 +30,7 @@
 // accepted file's "identity" is the JSON of saml.Identity (empty optional
 // fields such as given_name left out) with the "attributes" added:
 //
-//	{"file":"r.xml","form":"xml","ok":true,"identity":{"subject":"alice@example.com","email":"alice@example.com","email_verified":true,...,"attributes":{"memberOf":["Engineering"]}}}
+//	{"file":"r.xml","form":"xml","ok":true,"identity":{"subject":"alice@example.com","email":"alice@example.com","email_verified":true,"email_verified_by":"idp",...,"attributes":{"memberOf":["Engineering"]}}}
 //	{"file":"r.xml","form":"xml","ok":false,"error":{"code":"untrusted_certificate","message":"...","expected":"54:A3:...","actual":"07:30:...","hint":"...","notes":["..."]}}
 //
 // The code, message, expected and actual values and the hint are those of
@@ -48,7 +48,11 @@
 // limits as package saml: no DTD, UTF-8 only, bounded depth.
 //
 // metadata prints the SP metadata of the connection, for IdPs that import
-// it.
+// it. It needs only the SP's entity ID and ACS URL: the IdP's settings do
+// not exist before the IdP application is created with it.
+//
+// Hints name the console of the connection's IdP family, detected from its
+// entity ID, SSO URL and certificate, or set with -idp (idp: in the file).
 //
 // Input files are limited to 1 MiB (50 MiB for a HAR export) before any
 // decoding. samlcheck never prints the SAMLResponse itself, cookies or

@@ -37,6 +37,9 @@ func TestExitStatus(t *testing.T) {
 		{"idp_entity_id_as_sp_entity_id", append(append([]string{"verify"}, acme("-sp-entity-id", idpEntity)...), golden+"jumpcloud-default.xml"), exitUsage, "IdPEntityID and SPEntityID are both"},
 		{"inspect_two_files", []string{"inspect", golden + "jumpcloud-default.xml", golden + "wrong-key.xml"}, exitUsage, "exactly one FILE"},
 		{"metadata_with_file", append(append([]string{"metadata"}, acme()...), golden+"jumpcloud-default.xml"), exitUsage, "takes no FILE"},
+		{"metadata_without_acs_url", []string{"metadata", "-sp-entity-id", spEntityID}, exitUsage, "missing -acs-url"},
+		{"metadata_relative_acs_url", []string{"metadata", "-sp-entity-id", spEntityID, "-acs-url", "/login/callback"}, exitUsage, "not an absolute URL"},
+		{"unknown_idp_kind", append(append([]string{"verify"}, acme("-idp", "azure")...), golden+"jumpcloud-default.xml"), exitUsage, `IdP "azure" is not one of`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +90,7 @@ func TestUsage(t *testing.T) {
 		"samlcheck metadata [config flags]",
 		"-idp-cert PEM", "-idp-metadata FILE", "-idp-entity-id", "-idp-sso-url", "-sp-entity-id", "-acs-url",
 		"-allow-sha1", "-email-verified", "-groups-attr NAME", "-allowed-group NAME", "-config FILE",
+		"-email-optional", "-idp KIND",
 	} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("usage lacks %q", want)

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -151,15 +153,32 @@ func TestInspectNotAResponse(t *testing.T) {
 	}
 }
 
-// TestMetadata checks the SP metadata of the connection.
+// TestMetadata checks the SP metadata of the connection. It needs only
+// the SP's entity ID and ACS URL: the IdP's settings (entity ID,
+// certificate) exist only once the IdP application has been created with
+// this metadata.
 func TestMetadata(t *testing.T) {
+	// A connections file whose IdP certificate is not downloaded yet.
+	dir := t.TempDir()
+	draft := filepath.Join(dir, "draft.yaml")
+	if err := os.WriteFile(draft, []byte("public_url: https://auth.example.com\nconnections:\n  - name: acme\n    sp_entity_id: "+spEntityID+"\n    idp_certificate_files: [not-downloaded-yet.pem]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var first string
 	for _, args := range [][]string{
 		append([]string{"metadata"}, acme()...),
 		{"metadata", "-config", "testdata/gateway.yaml", "-connection", "acme"},
+		{"metadata", "-sp-entity-id", spEntityID, "-acs-url", acsURL},
+		{"metadata", "-config", draft},
 	} {
 		res := samlcheck(t, nil, args...)
 		if res.code != exitOK {
 			t.Fatalf("%v: exit status %d\n%s", args, res.code, res.stderr)
+		}
+		if first == "" {
+			first = res.stdout
+		} else if res.stdout != first {
+			t.Errorf("%v: another metadata:\n%s", args, res.stdout)
 		}
 		var md struct {
 			EntityID string `xml:"entityID,attr"`

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+
+	"github.com/samlgate/samlgate/saml"
 )
 
 func cmdMetadata(e *env, args []string) int {
@@ -17,18 +19,16 @@ func cmdMetadata(e *env, args []string) int {
 	if len(rest) > 0 {
 		return e.usageError(errors.New("metadata takes no FILE"), "")
 	}
-	cfg, err := cf.build(fs)
+	// Only the SP's settings: the IdP's entity ID and certificate come
+	// from the IdP application, which the admin creates with this
+	// metadata. -now and the IdP flags are accepted and unused.
+	cfg, err := cf.build(fs, false)
 	if err != nil {
 		return e.configFailure(err)
 	}
-	clock, _ := now.clock()
-	conn, err := newConnection(e, cfg, clock)
+	out, err := saml.SPMetadata(cfg.SPEntityID, cfg.ACSURL)
 	if err != nil {
 		return e.configFailure(err)
-	}
-	out, err := conn.Metadata()
-	if err != nil {
-		return e.usageError(err, "")
 	}
 	if _, err := e.stdout.Write(out); err != nil {
 		return exitUsage

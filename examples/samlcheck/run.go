@@ -39,6 +39,8 @@ Usage:
   inspect   decodes a response WITHOUT verifying it and shows what to compare
             with the IdP console. It never says that a response is valid.
   metadata  prints the SP metadata XML of the connection, to upload to the IdP.
+            It needs only the SP's settings (-sp-entity-id and -acs-url, or
+            -config): the IdP's do not exist before the app is created.
 
 FILE (- for stdin) holds the response in any form an admin can capture: the
 base64 SAMLResponse value, the URL-encoded form body (SAMLResponse=...&
@@ -61,6 +63,10 @@ Config flags (verify and metadata; inspect takes -idp-cert):
                           assertion, response or both
   -allow-sha1             accept RSA-SHA1 signatures and SHA-1 digests
   -email-verified POLICY  require (default), trust or ignore
+  -email-optional         accept users without email (an opaque NameID only)
+  -idp KIND               whose console the hints name: jumpcloud, okta, entra,
+                          google, keycloak, pingone, pingfederate, adfs,
+                          onelogin or generic (default: detected)
   -groups-attr NAME       the groups attribute (repeatable; default memberOf,
                           groups and Entra ID's claim)
   -allowed-group NAME     admit only members of these groups (repeatable)
@@ -220,8 +226,8 @@ type connFlags struct {
 	spEntityID, acsURL                   string
 	idpEntityID, idpSSOURL, idpMetadata  string
 	idpCerts, groupsAttrs, allowedGroups listFlag
-	signature, emailVerified             string
-	allowSHA1                            bool
+	signature, emailVerified, idp        string
+	allowSHA1, emailOptional             bool
 	clockSkew                            time.Duration
 }
 
@@ -239,6 +245,8 @@ func (cf *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&cf.signature, "signature", "", "")
 	fs.StringVar(&cf.emailVerified, "email-verified", "", "")
 	fs.BoolVar(&cf.allowSHA1, "allow-sha1", false, "")
+	fs.BoolVar(&cf.emailOptional, "email-optional", false, "")
+	fs.StringVar(&cf.idp, "idp", "", "")
 	fs.DurationVar(&cf.clockSkew, "clock-skew", 0, "")
 }
 
@@ -249,8 +257,9 @@ func (e *configError) Error() string { return e.msg }
 
 // build returns the ConnectionConfig the flags describe: the -config
 // connection, if any, with every flag given on the command line overriding
-// the file.
-func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
+// the file. needIdP is false for metadata, which reads only the SP's
+// settings: the IdP's may not exist yet.
+func (cf *connFlags) build(fs *flag.FlagSet, needIdP bool) (saml.ConnectionConfig, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -264,11 +273,15 @@ func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
 		if err != nil {
 			return cfg, err
 		}
-		if c.IdPMetadataURL != "" && c.IdPMetadataFile == "" && len(c.IdPCertificates) == 0 && len(c.IdPCertificateFiles) == 0 && !set["idp-metadata"] && !set["idp-cert"] {
+		if needIdP && c.IdPMetadataURL != "" && c.IdPMetadataFile == "" && len(c.IdPCertificates) == 0 && len(c.IdPCertificateFiles) == 0 && !set["idp-metadata"] && !set["idp-cert"] {
 			return cfg, &configError{
 				fmt.Sprintf("connection %q takes its IdP metadata from idp_metadata_url, which samlcheck does not fetch", c.Name),
 				fmt.Sprintf("Download it (curl -o idp-metadata.xml '%s') and add -idp-metadata idp-metadata.xml.", c.IdPMetadataURL),
 			}
+		}
+		if !needIdP {
+			// The IdP's files (certificates, metadata) may not exist yet.
+			return cf.override(set, saml.ConnectionConfig{Name: c.Name, SPEntityID: c.SPEntityID, ACSURL: c.ACSURL})
 		}
 		cfg, err = c.ConnectionConfig(filepath.Dir(cf.config))
 		if err != nil {
@@ -282,7 +295,7 @@ func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
 		if cf.acsURL == "" {
 			missing = append(missing, "-acs-url")
 		}
-		if cf.idpMetadata == "" {
+		if needIdP && cf.idpMetadata == "" {
 			if len(cf.idpCerts) == 0 {
 				missing = append(missing, "-idp-cert")
 			}
@@ -291,10 +304,11 @@ func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return cfg, &configError{
-				"missing " + strings.Join(missing, ", "),
-				"Describe the connection with -config FILE, or with -sp-entity-id, -acs-url and either -idp-metadata or -idp-entity-id and -idp-cert: the values of the JumpCloud SSO app.",
+			hint := "Describe the connection with -config FILE, or with -sp-entity-id, -acs-url and either -idp-metadata or -idp-entity-id and -idp-cert: the values of the IdP application (the JumpCloud SSO app, the Okta app...)."
+			if !needIdP {
+				hint = "Describe the SP with -config FILE, or with -sp-entity-id and -acs-url: the values you will type into the IdP application."
 			}
+			return cfg, &configError{"missing " + strings.Join(missing, ", "), hint}
 		}
 		cfg.Name = cf.connection
 		if cfg.Name == "" {
@@ -307,6 +321,11 @@ func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
 		}
 	}
 
+	return cf.override(set, cfg)
+}
+
+// override applies the flags given on the command line (set) to cfg.
+func (cf *connFlags) override(set map[string]bool, cfg saml.ConnectionConfig) (saml.ConnectionConfig, error) {
 	if set["sp-entity-id"] {
 		cfg.SPEntityID = cf.spEntityID
 	}
@@ -342,6 +361,12 @@ func (cf *connFlags) build(fs *flag.FlagSet) (saml.ConnectionConfig, error) {
 	}
 	if set["email-verified"] {
 		cfg.EmailVerified = saml.EmailVerifiedPolicy(cf.emailVerified)
+	}
+	if set["email-optional"] {
+		cfg.EmailOptional = cf.emailOptional
+	}
+	if set["idp"] {
+		cfg.IdP = saml.IdPKind(cf.idp)
 	}
 	if set["groups-attr"] {
 		cfg.Groups.AttributeNames = cf.groupsAttrs
@@ -382,7 +407,7 @@ func readCerts(paths []string) ([][]byte, error) {
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, &configError{"-idp-cert: " + err.Error(), "Download certificate.pem from the JumpCloud SSO app (SSO tab → IDP Certificate)."}
+			return nil, &configError{"-idp-cert: " + err.Error(), "Download the IdP application's signing certificate as a PEM file (JumpCloud: SSO tab → IDP Certificate; Okta: Sign On → SAML Signing Certificates)."}
 		}
 		pems = append(pems, data)
 	}

@@ -73,7 +73,7 @@ func cmdVerify(e *env, args []string) int {
 	if len(files) == 0 {
 		return e.usageError(errors.New("verify needs at least one FILE (- for stdin)"), "")
 	}
-	cfg, err := cf.build(fs)
+	cfg, err := cf.build(fs, true)
 	if err != nil {
 		return e.configFailure(err)
 	}
@@ -188,7 +188,11 @@ func (v *verifier) explain(se *saml.Error, d *decoded) []string {
 	case saml.CodeWeakSignatureAlgorithm:
 		notes = append(notes, "To check the rest of the response anyway, run samlcheck verify again with -allow-sha1 (allow_sha1: true in the gateway's file).")
 	case saml.CodeSignatureMissing:
-		notes = append(notes, fmt.Sprintf("This connection's signature policy is %q (-signature here, signature: in the gateway's file). JumpCloud signs only the Assertion unless the app is set to sign the Response too.", cfg.Signature))
+		note := fmt.Sprintf("This connection's signature policy is %q (-signature here, signature: in the gateway's file).", cfg.Signature)
+		if cfg.IdP == saml.IdPJumpCloud {
+			note += " JumpCloud signs only the Assertion unless the app is set to sign the Response too."
+		}
+		notes = append(notes, note)
 	case saml.CodeAudienceMismatch:
 		if c := connectionOf(destination(doc)); c != "" && c != cfg.Name {
 			notes = append(notes, fmt.Sprintf("The response's Destination names connection %s: the response may be meant for that connection rather than %s.", c, cfg.Name))
@@ -220,6 +224,8 @@ func (v *verifier) explain(se *saml.Error, d *decoded) []string {
 		}
 	case saml.CodeEmailNotVerified, saml.CodeEmailVerifiedInvalid:
 		notes = append(notes, "Only if the IdP cannot send it and you vouch for its emails: -email-verified trust (email_verified: trust in the gateway's file).")
+	case saml.CodeEmailMissing:
+		notes = append(notes, "Only if this IdP identifies users by an opaque NameID and your application keys accounts by (connection, subject): -email-optional (email_optional: true in the gateway's file).")
 	case saml.CodeGroupNotAllowed:
 		if len(cfg.Groups.AllowedGroups) > 0 {
 			notes = append(notes, "Allowed groups of this connection: "+strings.Join(cfg.Groups.AllowedGroups, ", ")+".")
@@ -228,7 +234,7 @@ func (v *verifier) explain(se *saml.Error, d *decoded) []string {
 			notes = append(notes, fmt.Sprintf("The user's groups, from the attribute %s: %s.", name, orNone(strings.Join(values, ", "))))
 		}
 	case saml.CodeInResponseToMismatch:
-		notes = append(notes, "Pass the ID of the AuthnRequest the login started with as -request-id ID; an IdP-initiated login (from the JumpCloud portal) has no InResponseTo.")
+		notes = append(notes, "Pass the ID of the AuthnRequest the login started with as -request-id ID; an IdP-initiated login (from the IdP's portal) has no InResponseTo.")
 	case saml.CodeCertificateExpired:
 		notes = append(notes, "To check the rest of the response anyway, pass -now with a time inside the certificate's validity.")
 	}
@@ -246,13 +252,7 @@ func printResult(w io.Writer, res fileResult) {
 			subject += " (" + id.SubjectFormat + ")"
 		}
 		line("subject", subject)
-		email := id.Email
-		if id.EmailVerified {
-			email += " (verified)"
-		} else {
-			email += " (NOT verified)"
-		}
-		line("email", email)
+		line("email", emailLine(id.Identity))
 		line("given name", orNone(id.GivenName))
 		line("family name", orNone(id.FamilyName))
 		if id.DisplayName != "" {
@@ -296,6 +296,21 @@ func printResult(w io.Writer, res fileResult) {
 	if d.Hint != "" {
 		fmt.Fprintf(w, "  hint:     %s\n", d.Hint)
 	}
+}
+
+// emailLine is the email and who vouched for it: the IdP, or only this
+// connection's configuration (email_verified: trust), which must not read
+// as if the IdP had said so.
+func emailLine(id *saml.Identity) string {
+	switch {
+	case id.Email == "":
+		return "(none: the connection accepts users without email)"
+	case id.EmailVerifiedBy == saml.EmailVerifiedByConfiguration:
+		return id.Email + " (trusted by configuration: email_verified: trust; the IdP did not say it is verified)"
+	case id.EmailVerified:
+		return id.Email + " (verified)"
+	}
+	return id.Email + " (NOT verified)"
 }
 
 // siblingEntityID returns the last segment of actual when it differs from

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -315,6 +316,7 @@ func TestAccepted(t *testing.T) {
 		{"rotation_trusts_both", acme("-now", pinned, "-idp-cert", keys+"idp2.crt.pem"), golden + "rotated-key.xml", true, []string{}},
 		{"email_verified_trusted", acme("-now", pinned, "-email-verified", "trust"), golden + "no-email-verified.xml", true, []string{}},
 		{"email_verified_ignored", acme("-now", pinned, "-email-verified", "ignore"), golden + "no-email-verified.xml", false, []string{}},
+		{"no_destination", acme("-now", pinned), golden + "no-destination.xml", true, []string{}},
 		{"allowed_group", acme("-now", pinned, "-allowed-group", "Engineering"), golden + "jumpcloud-default.xml", true, []string{}},
 		{"request_id", acme("-now", pinned, "-request-id", samltest.FixtureRequestID), golden + "sp-initiated.xml", true, []string{}},
 		{"response_policy", acme("-now", pinned, "-signature", "response"), golden + "response-signed.xml", true, []string{}},
@@ -353,6 +355,17 @@ func TestAccepted(t *testing.T) {
 			if got := id.Attributes["email_verified"]; tt.emailVerified && tt.name != "email_verified_trusted" && (len(got) != 1 || got[0] != "true") {
 				t.Errorf("attributes[email_verified] = %q", got)
 			}
+			// Who vouched for the email is in the JSON too.
+			by := saml.EmailVerifiedByIdP
+			switch {
+			case tt.name == "email_verified_trusted":
+				by = saml.EmailVerifiedByConfiguration
+			case !tt.emailVerified:
+				by = ""
+			}
+			if id.EmailVerifiedBy != by {
+				t.Errorf("email_verified_by = %q, want %q", id.EmailVerifiedBy, by)
+			}
 		})
 	}
 }
@@ -377,6 +390,58 @@ func TestAcceptedForPeople(t *testing.T) {
 	}
 	if want := "samlcheck: " + golden + "jumpcloud-default.xml: found raw XML (5850 bytes)\n"; res.stderr != want {
 		t.Errorf("stderr %q, want %q", res.stderr, want)
+	}
+}
+
+// TestEmailVerifiedWording: an email the connection trusts by
+// configuration is not shown as verified by the IdP, and a user without
+// email (-email-optional) is accepted and shown as such.
+func TestEmailVerifiedWording(t *testing.T) {
+	tests := []struct {
+		name, file string
+		args       []string
+		code       int
+		want, not  string
+	}{
+		{"idp", golden + "jumpcloud-default.xml", nil, exitOK, "  email:          alice@example.com (verified)\n", "trusted by configuration"},
+		{"trusted", golden + "no-email-verified.xml", []string{"-email-verified", "trust"}, exitOK,
+			"  email:          alice@example.com (trusted by configuration", "(verified)"},
+		{"trusted, and said by the IdP", golden + "jumpcloud-default.xml", []string{"-email-verified", "trust"}, exitOK,
+			"  email:          alice@example.com (verified)\n", "trusted by configuration"},
+		{"email optional", "testdata/opaque-nameid.xml", []string{"-email-optional"}, exitOK,
+			"  email:          (none: the connection accepts users without email)\n", "NOT verified"},
+		{"email required", "testdata/opaque-nameid.xml", nil, exitRejected, "-email-optional (email_optional: true", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := samlcheck(t, nil, append(append([]string{"verify"}, acme(append([]string{"-now", pinned}, tt.args...)...)...), tt.file)...)
+			if res.code != tt.code {
+				t.Fatalf("exit status %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, tt.want) || (tt.not != "" && strings.Contains(res.stdout, tt.not)) {
+				t.Errorf("output: want %q, not %q:\n%s", tt.want, tt.not, res.stdout)
+			}
+		})
+	}
+}
+
+// TestHintsNameTheIdP: -idp words the hints for another console, and a
+// connection from the Google capture's metadata gets Google's.
+func TestHintsNameTheIdP(t *testing.T) {
+	res := samlcheck(t, nil, append(append([]string{"verify", "-json"}, acme("-now", pinned, "-idp", "okta")...), golden+"no-email-verified.xml")...)
+	lines := jsonLines(t, res.stdout)
+	if len(lines) != 1 || lines[0].Error == nil || !strings.Contains(lines[0].Error.Hint, "Okta Admin Console") {
+		t.Errorf("-idp okta: %s", res.stdout)
+	}
+	const dir = "../../testdata/real-idps/google/"
+	r := inspectJSON(t, dir+"assertion.xml")
+	res = samlcheck(t, nil, "verify", "-json", "-sp-entity-id", "https://localhost:8080/accounts/bfeb03a0-6022-4862-9bbf-5a4d7608db35/saml",
+		"-acs-url", r.Response.Destination, "-idp-metadata", dir+"metadata.xml", "-now", "2023-11-16T21:20:27.514Z", dir+"assertion.xml")
+	lines = jsonLines(t, res.stdout)
+	if len(lines) != 1 || lines[0].Error == nil || lines[0].Error.Code != "email_verified_invalid" ||
+		!strings.Contains(lines[0].Error.Hint, "Google Admin console") || strings.Contains(lines[0].Error.Hint, "JumpCloud") {
+		t.Errorf("google: %s", res.stdout)
 	}
 }
 

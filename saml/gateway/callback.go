@@ -82,7 +82,9 @@ type tracked struct {
 // cookie (and clears it: a login request is used once).
 func (g *Gateway) trackedRequest(w http.ResponseWriter, r *http.Request, c *conn) tracked {
 	t := tracked{rawRelay: r.PostForm.Get("RelayState")}
-	if !g.sealer.openJSON(purposeRelayState, t.rawRelay, &t.rs) || t.rs.Connection != c.Name() {
+	// Bound to this connection of this application (SP entity ID): a
+	// RelayState another gateway sealed with the same key does not open.
+	if !g.sealer.openJSON(bound(purposeRelayState, c.spEntityID, c.Name()), t.rawRelay, &t.rs) || t.rs.Connection != c.Name() {
 		return t
 	}
 	t.ours = true
@@ -131,7 +133,7 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 		}
 	}
 
-	cookie, serr := g.createSession(ctx, id)
+	cookie, serr := g.createSession(ctx, c, id)
 	if serr != nil {
 		serr.Connection = c.Name()
 		g.refuse(w, r, ev, serr, reqID, "")
@@ -192,6 +194,10 @@ func statusFor(code saml.Code) int {
 		return http.StatusForbidden
 	case saml.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case saml.CodeTooLarge, CodeSessionTooLarge:
+		// The body (the response in it) is larger than this gateway
+		// accepts, or than it can keep as a session.
+		return http.StatusRequestEntityTooLarge
 	case saml.CodeConfigInvalid:
 		return http.StatusInternalServerError
 	case CodeUnknownConnection:
@@ -220,6 +226,8 @@ func userMessage(code saml.Code, note string) string {
 		return "Your account is not allowed to sign in to this application. Ask your administrator for access."
 	case saml.CodeUnavailable:
 		return "Sign-in is temporarily unavailable. Try again in a moment."
+	case CodeSessionTooLarge:
+		return "Your account is in too many groups for this application to keep your sign-in. Give your administrator the code and request ID below."
 	}
 	return "Sign-in failed. If it keeps failing, give your administrator the code and request ID below."
 }

@@ -28,6 +28,10 @@ const (
 	// LoginRequestLifetime is how long an SP-initiated login may take,
 	// from GET LoginPath to the IdP's POST to the callback.
 	LoginRequestLifetime = 10 * time.Minute
+	// DefaultMaxSessionsPerUser is Config.MaxSessionsPerUser's default:
+	// enough for a user's browsers and devices, too few for a script
+	// replaying IdP-initiated logins to fill a store.
+	DefaultMaxSessionsPerUser = 10
 )
 
 // Codes the gateway adds to those of saml.Verify. Like saml's, they are
@@ -36,8 +40,12 @@ const (
 	// CodeLoginRefused: Config.OnLogin refused a verified identity.
 	CodeLoginRefused saml.Code = "login_refused"
 	// CodeUnknownConnection: the ?connection= of a gateway URL names no
-	// configured connection.
+	// configured connection, or is missing where one must be named.
 	CodeUnknownConnection saml.Code = "unknown_connection"
+	// CodeSessionTooLarge: the identity does not fit a session cookie and
+	// there is no store to keep it (Config.DisableOverflow), or it is
+	// larger than a whole MemorySessionStore may hold (413).
+	CodeSessionTooLarge saml.Code = "session_too_large"
 )
 
 const (
@@ -94,6 +102,43 @@ type Config struct {
 	// sealed in it (SessionLifetime at most). Use a SessionStore when a
 	// logout must end the session for good.
 	SessionStore SessionStore
+	// MaxSessionsPerUser bounds the sessions one user (a subject of a
+	// connection) keeps in a store that indexes users (UserSessionStore:
+	// MemorySessionStore, and so the in-memory overflow store): a login
+	// beyond it ends that user's oldest session, so that scripted logins
+	// of one account cannot fill the store. Default
+	// DefaultMaxSessionsPerUser (10). Stateless cookies are not counted
+	// (the server keeps nothing for them), nor are sessions in a
+	// SessionStore that does not implement UserSessionStore.
+	MaxSessionsPerUser int
+	// DisableOverflow refuses, with code session_too_large (413, and an
+	// Info log line saying how large the session was), a login whose
+	// identity does not fit a session cookie (over 3,800 bytes sealed: a
+	// user in a few hundred groups) when SessionStore is nil, instead of
+	// keeping it in the in-memory overflow store (see the package
+	// documentation). Set it when the gateway runs as several replicas
+	// without a shared SessionStore (an overflow session works on its own
+	// replica only), or to spend no memory on sessions at all; a groups
+	// Filter on the connection keeps identities small.
+	DisableOverflow bool
+	// OverflowLimits bounds the in-memory overflow store (zero fields: the
+	// defaults, DefaultMemorySessions sessions and
+	// DefaultMemorySessionBytes bytes); when full, the sessions closest to
+	// expiry are dropped. Setting it together with DisableOverflow or
+	// SessionStore, which leave no overflow store, is a configuration
+	// error.
+	OverflowLimits MemorySessionLimits
+	// ConnectionChooser makes GET LoginPath without ?connection= list the
+	// connections, as links, when there are several. Off by default: the
+	// list shows every tenant to anyone, and an application usually knows
+	// which connection a user belongs to (by subdomain, by an email domain
+	// the user types, by a link the tenant bookmarks). When off, such a
+	// request gets the unknown-connection page (404), exactly as a name
+	// that is no connection does, at LoginPath, MetadataPath and
+	// CallbackPath alike. A name that exists still starts a login (and
+	// serves its metadata), so connection names are not secrets: choose
+	// ones that do not matter if guessed.
+	ConnectionChooser bool
 	// CookieName is the session cookie's name; default DefaultCookieName
 	// ("__Host-samlgate_session"), or InsecureCookieName
 	// ("samlgate_session") under InsecureCookies. A name set here is used
@@ -127,8 +172,10 @@ type Config struct {
 	Observer func(ev LoginEvent)
 	// Logger receives one Info line per login or refusal (code, connection,
 	// request ID, expected and actual configuration values; never emails,
-	// groups or XML) and the refusal detail at Debug, warnings about
-	// certificates close to expiry, and store failures. The verifier never
+	// groups or XML) and the refusal detail at Debug, one Info line per
+	// session that no longer meets its connection's rules (connection and
+	// reason), warnings about certificates close to expiry, and store
+	// failures. The verifier never
 	// logs: this is the one logger of a login. nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock of sessions and login requests; nil means time.Now.
@@ -168,6 +215,18 @@ func (c *Config) defaults() error {
 	}
 	if c.InsecureCookies && (hasPrefixFold(c.CookieName, hostCookiePrefix) || hasPrefixFold(c.CookieName, "__Secure-")) {
 		return configError("CookieName %q: browsers accept a __Host- or __Secure- cookie only with the Secure attribute, which InsecureCookies drops; use a name without the prefix for the demo", c.CookieName)
+	}
+	switch {
+	case c.MaxSessionsPerUser < 0:
+		return configError("MaxSessionsPerUser %d is negative", c.MaxSessionsPerUser)
+	case c.MaxSessionsPerUser == 0:
+		c.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if c.OverflowLimits.MaxSessions < 0 || c.OverflowLimits.MaxBytes < 0 {
+		return configError("OverflowLimits %+v: limits must not be negative (zero means the default)", c.OverflowLimits)
+	}
+	if c.OverflowLimits != (MemorySessionLimits{}) && (c.DisableOverflow || c.SessionStore != nil) {
+		return configError("OverflowLimits is set, but DisableOverflow or SessionStore leaves no in-memory overflow store to bound")
 	}
 	if c.DefaultReturnTo == "" {
 		c.DefaultReturnTo = "/"

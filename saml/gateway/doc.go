@@ -35,10 +35,12 @@
 //
 //   - The RelayState carries the request ID, the connection, the return_to
 //     path and an expiry (LoginRequestLifetime), sealed with the session key
-//     (AES-256-GCM, with a purpose label as additional data, so that a
-//     session cookie cannot be replayed as a RelayState, nor a RelayState as
-//     a session). The IdP returns it untouched, so nothing has to survive on
-//     the server and any replica can finish the login.
+//     (AES-256-GCM, with a purpose label, the SP entity ID and the
+//     connection as additional data, so that a session cookie cannot be
+//     replayed as a RelayState, nor a RelayState as a session, nor either at
+//     another application sharing the key). The IdP returns it untouched, so
+//     nothing has to survive on the server and any replica can finish the
+//     login.
 //   - A short-lived cookie __Host-samlgate_req_<hash of the ID>, HttpOnly,
 //     Secure, SameSite=None (which browsers do send on the cross-site POST),
 //     Path=/, holds the request ID. The callback passes the ID to Verify only
@@ -105,17 +107,62 @@
 // no session, and is cleared. A session ends at SessionLifetime or at the
 // assertion's SessionNotOnOrAfter, whichever comes first.
 //
+// A session belongs to one connection of one application: the cookie names
+// its connection in the clear (base64url, only to know how to open it), and
+// the AEAD's additional data is the purpose, the connection's SP entity ID
+// and the connection name. Two applications sharing a session key and a
+// connection name, but not an SP entity ID, do not open each other's
+// cookies: otherwise a user refused by one application's allowed groups
+// would walk in with a cookie of the other. Sessions sealed before this
+// binding (purpose labels v1) do not open: users sign in again once.
+//
+// Every request checks the session again against its connection as it is
+// now, so that a connection replaced with SetConnection (a configuration
+// reload) applies its stricter rules to the sessions that exist: a user no
+// longer in the allowed groups, with an email no longer at an allowed
+// domain, or unverified where a verified email is now required, has no
+// session any more. The allowed-groups gate sees every group at login,
+// while a groups Filter trims Identity.Groups; the session therefore also
+// keeps, sealed, the groups the gate matched that the Filter dropped, and
+// the gate is judged on both. A session whose groups or roles were derived
+// by another group attribute, delimiter, filter or role mapping ends: the
+// next login derives them by the new rules. An ended session is cleared,
+// deleted from its store, and logged at Info with its connection and the
+// reason (never the user).
+//
 // With a SessionStore, the cookie holds a sealed session ID and a secret
 // of that session only, and the store holds the identity sealed under that
 // secret (AES-256-GCM), as oauth2-proxy's ticket stores do: a dump of the
 // store shows no email or group, and cannot be opened without the
 // browser's cookie. Logout deletes the session from the store, so every
-// copy of the cookie stops working.
+// copy of the cookie stops working. A store that implements
+// UserSessionStore (MemorySessionStore does) also indexes sessions by
+// user, under an HMAC of the SP entity ID, connection and subject (no
+// subject in the clear): the gateway then keeps at most MaxSessionsPerUser
+// sessions per user (10 by default; a new login ends the oldest), so that
+// scripted logins of one account cannot fill the store, and RevokeUser ends
+// all of a user's sessions.
 //
 // Group lists are never truncated. When the sealed identity would not fit
 // a cookie (over 3,800 bytes: a user in a few hundred groups), the cookie
 // holds a sealed session ID instead and the identity goes to SessionStore,
-// or, when none is configured, to an in-memory store the gateway creates,
-// with a warning logged once: that store is per process, so configure a
-// shared SessionStore when several replicas serve the same users.
+// or, when none is configured, to an in-memory overflow store the gateway
+// creates, with a warning logged once: that store is per process, so
+// configure a shared SessionStore when several replicas serve the same
+// users. The overflow store is bounded in sessions and in bytes
+// (OverflowLimits: 100,000 sessions and 64 MiB by default; when full, the
+// sessions closest to expiry go) and per user (MaxSessionsPerUser).
+// DisableOverflow refuses such logins instead, with code session_too_large
+// (413) and a log line giving the size; so does a session larger than the
+// whole overflow budget.
+//
+// # Connections are not listed
+//
+// GET LoginPath without ?connection= shows a chooser of every connection
+// only with ConnectionChooser; by default it gets the same 404
+// unknown-connection page as a name that is no connection, and so do
+// MetadataPath and CallbackPath, and RequireLogin passes a request's
+// ?connection= on to LoginPath as it came: anonymous visitors cannot list
+// the tenants of a gateway. A name that exists starts a login, so
+// connection names must not be secrets.
 package gateway

@@ -33,7 +33,7 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // serveLogout ends the session: POST LogoutPath[?return_to=/path]. It
 // refuses cross-origin POSTs, so another site cannot log users out.
 //
-// With a GatewayConfig.SessionStore (or for a session kept in the
+// With a Config.SessionStore (or for a session kept in the
 // in-memory overflow store), logout deletes the session on the server:
 // every copy of the cookie stops working. A stateless session cookie
 // cannot be revoked: logout only clears the browser's cookie, and a copy

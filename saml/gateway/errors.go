@@ -17,6 +17,7 @@ var hints = map[saml.Code]string{
 	saml.CodeExpired:       "The IdP's SessionNotOnOrAfter has passed: check this server's clock (NTP) and the IdP's session settings.",
 	CodeLoginRefused:       "The application refused this user after a valid login (Config.OnLogin).",
 	CodeUnknownConnection:  "The ?connection= of the URL names no configured connection: check the ACS URL in the IdP and the gateway's connections.",
+	CodeSessionTooLarge:    "The identity is too large for a session cookie (a user in hundreds of groups) and nothing may keep it: Config.DisableOverflow is set, or the session exceeds the overflow store's OverflowLimits.MaxBytes. Set Config.SessionStore to a shared store, allow the overflow store (examples/gateway: overflow_sessions), or keep fewer groups with the connection's Groups.Filter (groups.filter).",
 	saml.CodeConfigInvalid: "Fix the gateway configuration named in the message.",
 }
 

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
@@ -27,14 +29,33 @@ type Gateway struct {
 	conns map[string]*conn
 
 	overflowOnce sync.Once
-	overflow     *MemorySessionStore
+	overflow     atomic.Pointer[MemorySessionStore]
 }
 
 // conn is a connection with what the gateway reads from its Config once.
 type conn struct {
 	*saml.Connection
-	acsURL   *url.URL
-	maxBytes int
+	acsURL     *url.URL
+	maxBytes   int
+	spEntityID string
+	// cookieTag names the connection in a session cookie (see
+	// sessionValue): base64url of the name.
+	cookieTag string
+	// access is what a session must still satisfy on every request.
+	access sessionAccess
+}
+
+// newConn reads c's configuration once: the ACS URL is parsed (and
+// checked) by checkConnection.
+func newConn(c *saml.Connection, cfg saml.ConnectionConfig) *conn {
+	return &conn{
+		Connection: c,
+		acsURL:     &url.URL{},
+		maxBytes:   cfg.MaxResponseBytes,
+		spEntityID: cfg.SPEntityID,
+		cookieTag:  base64.RawURLEncoding.EncodeToString([]byte(c.Name())),
+		access:     newSessionAccess(cfg),
+	}
 }
 
 // New validates cfg and returns a Gateway. Errors have Code config_invalid
@@ -78,11 +99,18 @@ func New(cfg Config) (*Gateway, error) {
 // connection, and warns when the cookies could not work.
 func (g *Gateway) checkConnection(c *saml.Connection) (*conn, error) {
 	cfg := c.Config()
+	gc := newConn(c, cfg)
+	if err := gc.access.err; err != nil {
+		// Unreachable for a connection saml.NewConnection accepted: its
+		// groups configuration compiled there. The connection admits no
+		// session (sessionAccess.admits fails closed).
+		return gc, connError(c, configError("connection %s: the groups configuration does not compile: %v", c.Name(), err))
+	}
 	acs, err := url.Parse(cfg.ACSURL)
 	if err != nil {
-		return nil, connError(c, configError("ACSURL %q is not a URL", cfg.ACSURL))
+		return gc, connError(c, configError("ACSURL %q is not a URL", cfg.ACSURL))
 	}
-	gc := &conn{Connection: c, acsURL: acs, maxBytes: cfg.MaxResponseBytes}
+	gc.acsURL = acs
 	if got := acs.Query().Get("connection"); got != c.Name() {
 		return gc, connError(c, configError("connection %s: ACSURL %q must carry ?connection=%s: the gateway's callback selects the connection by it", c.Name(), cfg.ACSURL, url.QueryEscape(c.Name())))
 	}
@@ -117,8 +145,13 @@ func (g *Gateway) warnExpiring(c *saml.Connection) {
 }
 
 // SetConnection adds c, or replaces the connection of the same name. It is
-// safe to call while requests are served; sessions of the replaced
-// connection stay valid. A certificate rotation needs no new connection:
+// safe to call while requests are served. Sessions of the replaced
+// connection stay valid as long as they meet the new connection's rules,
+// which every request checks again (see RequireLogin): its allowed groups,
+// allowed email domains and email_verified policy; a session made under
+// another SP entity ID, group attribute, delimiter, filter or role mapping
+// ends (the user logs in again, so that groups and roles are derived by
+// the new rules). A certificate rotation needs no new connection:
 // give the connection a saml.CertificateSource such as MetadataFetcher. A
 // replacement built with no ReplayCache of its own starts with an empty
 // one: share one ReplayCache between the connections you swap, or an
@@ -132,10 +165,7 @@ func (g *Gateway) SetConnection(c *saml.Connection) {
 	}
 	gc, err := g.checkConnection(c)
 	if err != nil {
-		g.logger.Error("samlgate: connection set with an ACS URL the gateway cannot route", "connection", c.Name(), "error", err.Error())
-	}
-	if gc == nil {
-		gc = &conn{Connection: c, acsURL: &url.URL{}, maxBytes: c.Config().MaxResponseBytes}
+		g.logger.Error("samlgate: connection set with a configuration the gateway cannot use", "connection", c.Name(), "error", err.Error())
 	}
 	g.warnExpiring(c)
 	g.mu.Lock()

@@ -258,7 +258,7 @@ func TestGatewayRequestCookieCap(t *testing.T) {
 // TestGatewayLogoutRevokesCopies copies the session cookie, logs out in the
 // browser, and tries the copy: a server-side session (SessionStore, or the
 // in-memory overflow store) is revoked; a stateless cookie cannot be, as
-// GatewayConfig.SessionStore documents.
+// Config.SessionStore documents.
 func TestGatewayLogoutRevokesCopies(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

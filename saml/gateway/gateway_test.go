@@ -34,8 +34,9 @@ func TestGatewayAPIvsBrowser(t *testing.T) {
 		t.Errorf("browser: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 
-	// Several connections: the request's ?connection=, else the chooser.
-	e = newGwEnv(t, gwOptions{connNames: []string{"acme", "beta"}})
+	// Several connections: the request's ?connection=, else the chooser
+	// (an opt-in: TestGatewayNoConnectionOracle has the default).
+	e = newGwEnv(t, gwOptions{connNames: []string{"acme", "beta"}, cfgMod: func(c *gateway.Config) { c.ConnectionChooser = true }})
 	b = e.browser()
 	res = b.get(gwHost+"/app?connection=beta", gwBrowserAccept)
 	if loc, _ := url.Parse(res.Header.Get("Location")); loc.Query().Get("connection") != "beta" || loc.Query().Get("return_to") != "/app?connection=beta" {
@@ -164,9 +165,10 @@ func TestGatewayErrorPages(t *testing.T) {
 		t.Errorf("email_not_verified: %d", res.StatusCode)
 	}
 
-	// Body over the connection's limit: too_large, before any parsing.
+	// Body over the connection's limit: too_large, 413 Content Too Large,
+	// before any parsing.
 	res = b.post(gwACS("acme"), strings.Repeat("A", 200_000), "")
-	if page := gwBody(t, res); res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "too_large") {
+	if page := gwBody(t, res); res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(page, "too_large") {
 		t.Errorf("oversize body: %d\n%s", res.StatusCode, page)
 	}
 	// No SAMLResponse.
@@ -343,7 +345,7 @@ func TestGatewaySetConnectionConcurrent(t *testing.T) {
 	}
 }
 
-func TestNewGatewayErrors(t *testing.T) {
+func TestNewErrors(t *testing.T) {
 	clk := &gwClock{t: gwPinned}
 	idp := gwIdP(t, "idp", clk)
 	acme := gwConn(t, "acme", idp, clk, nil)
@@ -364,6 +366,10 @@ func TestNewGatewayErrors(t *testing.T) {
 		{"ACS on another path", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, Connections: []*saml.Connection{wrongPath}}, "is not the gateway's CallbackPath"},
 		{"same paths", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, LoginPath: "/x", LogoutPath: "/x"}, "LoginPath and LogoutPath"},
 		{"bad cookie name", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, CookieName: "a b"}, "CookieName"},
+		{"negative MaxSessionsPerUser", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, MaxSessionsPerUser: -1}, "MaxSessionsPerUser"},
+		{"negative overflow limit", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, OverflowLimits: gateway.MemorySessionLimits{MaxBytes: -1}}, "must not be negative"},
+		{"overflow limits without an overflow store", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, DisableOverflow: true, OverflowLimits: gateway.MemorySessionLimits{MaxSessions: 10}}, "leaves no in-memory overflow store"},
+		{"overflow limits with a SessionStore", gateway.Config{SessionKeys: [][]byte{gwKey(1)}, SessionStore: newGwStore(), OverflowLimits: gateway.MemorySessionLimits{MaxBytes: 1 << 20}}, "leaves no in-memory overflow store"},
 	} {
 		_, err := gateway.New(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "config_invalid") {

@@ -26,11 +26,13 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 	case !found:
 		g.unknownConnection(w, r, name)
 		return
-	case c == nil && len(g.connections()) == 0:
-		g.unknownConnection(w, r, "")
+	case c == nil && g.cfg.ConnectionChooser && len(g.connections()) > 0:
+		g.chooser(w, returnTo)
 		return
 	case c == nil:
-		g.chooser(w, returnTo)
+		// Without the chooser, a login that names no connection gets the
+		// same page as one naming a connection that does not exist.
+		g.unknownConnection(w, r, "")
 		return
 	}
 
@@ -68,7 +70,7 @@ func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string) (strin
 	if err != nil {
 		return "", nil, err
 	}
-	rs, err := g.sealer.sealJSON(purposeRelayState, relayState{
+	rs, err := g.sealer.sealJSON(bound(purposeRelayState, c.spEntityID, c.Name()), relayState{
 		RequestID:  lr.ID,
 		Connection: c.Name(),
 		ReturnTo:   returnTo,

@@ -28,7 +28,8 @@ func ContextWithIdentity(ctx context.Context, id *saml.Identity) context.Context
 
 // Identity returns the identity of the request's session, or (nil, nil)
 // when there is none (no cookie, or one that is tampered with, expired,
-// sealed with a removed key, or of a removed connection). An error means
+// sealed with a removed key, of a removed connection, or that no longer
+// meets its connection's rules: see RequireLogin). An error means
 // the SessionStore failed. An identity read from a session has no
 // Attributes, AssertionID or InResponseTo.
 func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
@@ -43,9 +44,21 @@ func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
 // identity it puts in the context (IdentityFromContext). Without one,
 // browsers (GET or HEAD, Accept: text/html) are redirected to LoginPath
 // with return_to set to the current path and query, and with the
-// connection: the only one, or the request's own ?connection= (else
-// LoginPath shows a chooser). Other clients get 401 with the JSON body
+// connection: the request's own ?connection=, or the only one (else
+// LoginPath shows the chooser, with Config.ConnectionChooser, or the
+// unknown-connection page). Other clients get 401 with the JSON body
 // {"error":"login_required"}. A session store failure is 503.
+//
+// Every request checks the session again against its connection as it is
+// now (SetConnection may have replaced it with a stricter one): a session
+// whose user is no longer in the allowed groups (Groups.AllowedGroups,
+// judged on every group the gate saw at login, including those a Filter
+// drops from Identity.Groups), whose email is not at an allowed domain
+// (AllowedEmailDomains), or unverified under EmailVerifiedRequire, is no
+// session, and so is one whose groups and roles were derived by another
+// group attribute, delimiter, filter or role mapping: the user logs in
+// again under the new rules. The session is then cleared (and deleted
+// from its store), and one Info line names the connection and the reason.
 func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, stale, err := g.readSession(r)
@@ -72,13 +85,15 @@ func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 	})
 }
 
-// loginURL is LoginPath with the connection (when it can be chosen) and
-// the current path and query as return_to.
+// loginURL is LoginPath with the connection and the current path and
+// query as return_to. The connection is the request's own ?connection=,
+// passed on as it came whether or not it exists (LoginPath judges it: were
+// the redirect to differ, it would tell which connections exist), else the
+// only connection.
 func (g *Gateway) loginURL(r *http.Request) string {
 	q := url.Values{}
-	name := r.URL.Query().Get("connection")
-	if c, found := g.pick(name); found && c != nil {
-		q.Set("connection", c.Name())
+	if name := r.URL.Query().Get("connection"); name != "" {
+		q.Set("connection", name)
 	} else if conns := g.connections(); len(conns) == 1 {
 		q.Set("connection", conns[0].Name())
 	}

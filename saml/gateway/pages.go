@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -72,28 +73,28 @@ func (g *Gateway) errorPage(w http.ResponseWriter, status int, code saml.Code, m
 	writePage(w, status, pageData{Title: "Sign-in failed", Message: message, Code: string(code), RequestID: reqID, Retry: retry})
 }
 
-// unknownConnection answers a ?connection= that names no connection. The
+// unknownConnection answers a ?connection= that names no connection, and
+// a request that names none where one is needed: one page and one status
+// (404) for both, whatever the name and whatever connections exist, so
+// that nobody can list the tenants by asking the gateway about names. The
 // page never echoes the name (it is whatever the link said: a reflected
 // value on the site's own origin); the Debug log has it.
 func (g *Gateway) unknownConnection(w http.ResponseWriter, r *http.Request, name string) {
-	msg := "This sign-in link names an unknown connection."
-	if name != "" {
+	if g.logger.Enabled(r.Context(), slog.LevelDebug) {
 		if len(name) > maxLoggedName {
 			name = name[:maxLoggedName] + "..."
 		}
-		g.logger.DebugContext(r.Context(), "samlgate: unknown connection", "path", r.URL.Path, "connection", name)
+		g.logger.DebugContext(r.Context(), "samlgate: unknown connection", "path", r.URL.Path, "connection", name, "connections_configured", len(g.connections()))
 	}
-	if name == "" {
-		msg = "No connection was named: add ?connection=<name> to the URL."
-		if len(g.connections()) == 0 {
-			msg = "No connection is configured yet."
-		}
-	}
-	writePage(w, http.StatusNotFound, pageData{Title: "Unknown connection", Message: msg, Code: string(CodeUnknownConnection)})
+	writePage(w, http.StatusNotFound, pageData{
+		Title:   "Unknown connection",
+		Message: "This sign-in link does not name a connection of this application (unknown connection). Use the sign-in link your application or your administrator gave you.",
+		Code:    string(CodeUnknownConnection),
+	})
 }
 
-// chooser lists the connections when a login names none and there are
-// several.
+// chooser lists the connections when a login names none, there are
+// several, and Config.ConnectionChooser is set.
 func (g *Gateway) chooser(w http.ResponseWriter, returnTo string) {
 	d := pageData{Title: "Sign in", Message: "Choose how to sign in:"}
 	for _, c := range g.connections() {

@@ -3,30 +3,63 @@ package gateway
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 )
 
-// Sealing: AES-256-GCM with a random 96-bit nonce. The additional data is
-// a purpose label, so a value sealed for one use (a session cookie) never
-// opens as another (a RelayState), even under the same key.
+// Sealing: AES-256-GCM with a random 96-bit nonce. The additional data
+// starts with a purpose label, so a value sealed for one use (a session
+// cookie) never opens as another (a RelayState), even under the same key.
+// Session cookies and RelayStates also bind the application: the SP entity
+// ID and the connection name follow the label (see bound), so that two
+// gateways sharing a key and a connection name, but not an SP entity ID,
+// never open each other's cookies (which would skip the other app's group
+// gate). v2 labels: values sealed before that binding do not open.
 const (
 	sealVersion       = 1
-	purposeSession    = "samlgate/v1/session"
-	purposeRelayState = "samlgate/v1/relaystate"
+	purposeSession    = "samlgate/v2/session"
+	purposeRelayState = "samlgate/v2/relaystate"
 	// purposeStored seals a session in a SessionStore, under the session's
 	// own secret; the session ID follows it in the additional data, so a
 	// value moved to another ID does not open.
-	purposeStored = "samlgate/v1/stored-session\x00"
+	purposeStored = "samlgate/v2/stored-session\x00"
+	// purposeUserIndex derives, from each session key, the HMAC key of
+	// the user index (see sealer.userKey).
+	purposeUserIndex = "samlgate/v2/user-index"
 	// maxSealedLen bounds what open decodes: far above any cookie or
 	// RelayState the gateway writes.
 	maxSealedLen = 8 << 10
 )
 
+// bound is the additional data of a value that belongs to one connection
+// of one application: the purpose, then the SP entity ID and the
+// connection name, each prefixed with its length so that no two
+// (entity ID, name) pairs give the same bytes.
+func bound(purpose, spEntityID, connection string) string {
+	return purpose + lengthPrefixed(spEntityID, connection)
+}
+
+func lengthPrefixed(parts ...string) string {
+	var b []byte
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return string(b)
+}
+
 type sealer struct {
 	aeads []cipher.AEAD
+	// indexKeys are the user-index HMAC keys derived from the session
+	// keys, in the same order: the first names users in new entries, all
+	// find them (RevokeUser).
+	indexKeys [][]byte
 }
 
 func newSealer(keys [][]byte) (*sealer, error) {
@@ -43,8 +76,21 @@ func newSealer(keys [][]byte) (*sealer, error) {
 			return nil, configError("SessionKeys[%d]: %v", i, err)
 		}
 		s.aeads = append(s.aeads, aead)
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte(purposeUserIndex))
+		s.indexKeys = append(s.indexKeys, mac.Sum(nil))
 	}
 	return s, nil
+}
+
+// userKey names a user (the subject of a connection of an application) in
+// a store's user index, under index key i: an HMAC, so that the index
+// holds no subject in the clear, yet every replica sharing the session
+// keys computes the same name.
+func (s *sealer) userKey(i int, spEntityID, connection, subject string) string {
+	mac := hmac.New(sha256.New, s.indexKeys[i])
+	mac.Write([]byte(lengthPrefixed(spEntityID, connection, subject)))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -83,7 +129,10 @@ func (s *sealer) open(purpose, value string) ([]byte, bool) {
 	if value == "" || len(value) > maxSealedLen {
 		return nil, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
+	// Strict: the last character's unused bits must be zero, so that each
+	// sealed value has one spelling, and a change to any character of it
+	// is a value that does not open.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil {
 		return nil, false
 	}

@@ -3,23 +3,40 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
 )
 
-// sessionPayload is what the session cookie seals: either the identity
+// sessionState is what a session keeps, sealed in the cookie (stateless)
+// or in a store.
+type sessionState struct {
+	// ID is the identity, in saml.Identity's own JSON shape (Attributes,
+	// AssertionID and InResponseTo left out).
+	ID *saml.Identity `json:"id"`
+	// GateGroups are the user's groups that the connection's allowed-groups
+	// gate matched at login but its Filter left out of ID.Groups: every
+	// request checks the gate again, against ID.Groups and these (see
+	// sessionAccess).
+	GateGroups []string `json:"gg,omitempty"`
+	// Policy is the fingerprint of the rules that derived ID.Groups and
+	// ID.Roles at login (sessionAccess.policy).
+	Policy string `json:"gp"`
+}
+
+// sessionPayload is what the session cookie seals: either the session
 // itself (stateless), or the ID of a session in a store with the secret
 // that opens it there. The expiry is inside, so that it cannot be extended
 // by editing the cookie.
 type sessionPayload struct {
-	Expires int64 `json:"x"`
-	// ID is the identity of a stateless session, in saml.Identity's own
-	// JSON shape (Attributes, AssertionID and InResponseTo left out).
-	ID *saml.Identity `json:"id,omitempty"`
+	Expires int64         `json:"x"`
+	State   *sessionState `json:"s,omitempty"`
 	// SID is the store's session ID and Key the session's own secret;
 	// Overflow says which store holds it: the configured one, or the
 	// gateway's in-memory overflow store.
@@ -27,6 +44,14 @@ type sessionPayload struct {
 	Key      []byte `json:"k,omitempty"`
 	Overflow bool   `json:"o,omitempty"`
 }
+
+// A session cookie's value is the connection's cookieTag (base64url of its
+// name), a dot, and the payload sealed with bound(purposeSession, SP entity
+// ID, connection) as additional data. The tag only says which binding to
+// open it with: a value moved to another connection, or to another
+// application with the same connection name and session keys but another
+// SP entity ID, does not open.
+func sessionValue(c *conn, sealed string) string { return c.cookieTag + "." + sealed }
 
 // sessionIdentity is the identity a session keeps: no assertion
 // attributes, assertion ID or InResponseTo, which belong to one response.
@@ -39,7 +64,7 @@ func sessionIdentity(id *saml.Identity) *saml.Identity {
 // createSession seals the identity into a session cookie, or stores it
 // (sealed under a secret of its own) and seals its ID and secret into the
 // cookie when a store is configured or the identity would not fit.
-func (g *Gateway) createSession(ctx context.Context, id *saml.Identity) (*http.Cookie, *saml.Error) {
+func (g *Gateway) createSession(ctx context.Context, c *conn, id *saml.Identity) (*http.Cookie, *saml.Error) {
 	now := g.now()
 	exp := now.Add(g.cfg.SessionLifetime)
 	if s := id.SessionNotOnOrAfter; !s.IsZero() && s.Before(exp) {
@@ -51,60 +76,85 @@ func (g *Gateway) createSession(ctx context.Context, id *saml.Identity) (*http.C
 		e.Expected, e.Actual = "a SessionNotOnOrAfter after "+fmtTime(now), fmtTime(id.SessionNotOnOrAfter)
 		return nil, e
 	}
-	sid := sessionIdentity(id)
+	st := &sessionState{ID: sessionIdentity(id), GateGroups: c.access.gateGroups(id), Policy: c.access.policy}
+	ad := bound(purposeSession, c.spEntityID, c.Name())
 	p := sessionPayload{Expires: exp.UnixMilli()}
 	var value string
-	var err error
 	switch {
 	case g.cfg.SessionStore != nil:
-		if p.SID, p.Key, err = g.storeSession(ctx, g.cfg.SessionStore, sid, exp); err != nil {
-			return nil, newError(saml.CodeUnavailable, "the session store failed", err)
+		if err := g.storeSession(ctx, g.cfg.SessionStore, c, st, exp, &p); err != nil {
+			return nil, err
 		}
 	default:
-		p.ID = sid
-		if value, err = g.sealer.sealJSON(purposeSession, p); err != nil {
+		p.State = st
+		sealed, err := g.sealer.sealJSON(ad, p)
+		if err != nil {
 			return nil, newError(saml.CodeUnavailable, "cannot encode the session", err)
 		}
-		if len(value) > maxSessionCookieValue {
-			p = sessionPayload{Expires: p.Expires, Overflow: true}
-			if p.SID, p.Key, err = g.storeSession(ctx, g.overflowStore(), sid, exp); err != nil {
-				return nil, newError(saml.CodeUnavailable, "the session store failed", err)
-			}
-			value = ""
+		if value = sessionValue(c, sealed); len(value) <= maxSessionCookieValue {
+			break
 		}
+		if g.cfg.DisableOverflow {
+			e := newError(CodeSessionTooLarge, "the identity is too large for a session cookie, and DisableOverflow leaves no store to keep it", nil)
+			e.Expected = fmt.Sprintf("a session cookie of at most %d bytes", maxSessionCookieValue)
+			e.Actual = fmt.Sprintf("%d bytes (%d groups)", len(value), len(st.ID.Groups))
+			return nil, e
+		}
+		p = sessionPayload{Expires: p.Expires, Overflow: true}
+		if err := g.storeSession(ctx, g.overflowStore(), c, st, exp, &p); err != nil {
+			return nil, err
+		}
+		value = ""
 	}
 	if value == "" {
-		if value, err = g.sealer.sealJSON(purposeSession, p); err != nil {
+		sealed, err := g.sealer.sealJSON(ad, p)
+		if err != nil {
 			return nil, newError(saml.CodeUnavailable, "cannot encode the session", err)
 		}
+		value = sessionValue(c, sealed)
 	}
 	maxAge := int((exp.Sub(now) + time.Second - 1) / time.Second)
 	return g.sessionCookie(value, maxAge), nil
 }
 
-// storeSession saves id in store, sealed under a new random secret, and
-// returns the new session ID and the secret.
-func (g *Gateway) storeSession(ctx context.Context, store SessionStore, id *saml.Identity, exp time.Time) (string, []byte, error) {
+// storeSession saves st in store, sealed under a new random secret, and
+// sets the new session ID and the secret in p. A store that indexes users
+// records the session under the user's key, and drops that user's oldest
+// sessions beyond MaxSessionsPerUser.
+func (g *Gateway) storeSession(ctx context.Context, store SessionStore, c *conn, st *sessionState, exp time.Time, p *sessionPayload) *saml.Error {
 	sid := randomHex(32)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
-	plain, err := json.Marshal(id)
+	plain, err := json.Marshal(st)
 	if err != nil {
-		return "", nil, fmt.Errorf("encoding the session: %w", err)
+		return newError(saml.CodeUnavailable, "cannot encode the session", err)
 	}
 	aead, err := newAEAD(key)
 	if err != nil {
-		return "", nil, err
+		return newError(saml.CodeUnavailable, "cannot encode the session", err)
 	}
-	if err := store.Save(ctx, sid, sealBytes(aead, purposeStored+sid, plain), exp); err != nil {
-		return "", nil, err
+	sealed := sealBytes(aead, purposeStored+sid, plain)
+	if us, ok := store.(UserSessionStore); ok {
+		user := g.sealer.userKey(0, c.spEntityID, c.Name(), st.ID.Subject)
+		err = us.SaveUser(ctx, sid, user, sealed, exp, g.cfg.MaxSessionsPerUser)
+	} else {
+		err = store.Save(ctx, sid, sealed, exp)
 	}
-	return sid, key, nil
+	switch {
+	case errors.Is(err, CodeSessionTooLarge):
+		e := newError(CodeSessionTooLarge, "the session is larger than the session store may hold", err)
+		e.Actual = fmt.Sprintf("%d bytes sealed (%d groups)", len(sealed), len(st.ID.Groups))
+		return e
+	case err != nil:
+		return newError(saml.CodeUnavailable, "the session store failed", err)
+	}
+	p.SID, p.Key = sid, key
+	return nil
 }
 
 // loadSession reads and opens a stored session; nil when the store has
 // none or what it has does not open with the cookie's secret.
-func loadSession(ctx context.Context, store SessionStore, sid string, key []byte) (*saml.Identity, error) {
+func loadSession(ctx context.Context, store SessionStore, sid string, key []byte) (*sessionState, error) {
 	sealed, err := store.Load(ctx, sid)
 	if err != nil || sealed == nil {
 		return nil, err
@@ -117,22 +167,62 @@ func loadSession(ctx context.Context, store SessionStore, sid string, key []byte
 	if !ok {
 		return nil, nil
 	}
-	var id saml.Identity
-	if json.Unmarshal(plain, &id) != nil {
+	var st sessionState
+	if json.Unmarshal(plain, &st) != nil {
 		return nil, nil
 	}
-	return &id, nil
+	return &st, nil
 }
 
 // overflowStore is the in-memory store for identities too large for a
-// cookie when no SessionStore is configured.
+// cookie when no SessionStore is configured, created (and announced) on
+// first use.
 func (g *Gateway) overflowStore() *MemorySessionStore {
 	g.overflowOnce.Do(func() {
-		g.overflow = NewMemorySessionStore(DefaultMemorySessions, g.now)
-		g.logger.Warn("samlgate: an identity is too large for a session cookie (many groups); keeping such sessions in this process's memory. " +
-			"They are lost on restart and unknown to other replicas: set Config.SessionStore to a shared store, or a groups Filter on the connection")
+		m := NewMemorySessionStore(g.cfg.OverflowLimits, g.now)
+		g.overflow.Store(m)
+		g.logger.Warn("samlgate: an identity is too large for a session cookie (many groups); keeping such sessions in this process's memory. "+
+			"They are lost on restart and unknown to other replicas: set Config.SessionStore to a shared store, or a groups Filter on the connection, "+
+			"or Config.DisableOverflow to refuse such logins (session_too_large)",
+			"max_sessions", m.limits.MaxSessions, "max_bytes", m.limits.MaxBytes, "max_sessions_per_user", g.cfg.MaxSessionsPerUser)
 	})
-	return g.overflow
+	return g.overflow.Load()
+}
+
+// RevokeUser ends every session of the user subject of connection that the
+// server keeps: those in SessionStore when it implements
+// UserSessionStore, and those in the in-memory overflow store. A stateless
+// session cookie cannot be revoked (the server keeps nothing of it; see
+// Config.SessionStore): without a store, RevokeUser finds nothing to end.
+// The error is CodeUnknownConnection for a connection the gateway does not
+// have, config_invalid when SessionStore does not index users, or
+// unavailable when a store fails.
+func (g *Gateway) RevokeUser(ctx context.Context, connection, subject string) error {
+	c, ok := g.conn(connection)
+	if !ok {
+		return newError(CodeUnknownConnection, "RevokeUser: no connection of that name", nil)
+	}
+	var stores []UserSessionStore
+	if s := g.cfg.SessionStore; s != nil {
+		us, ok := s.(UserSessionStore)
+		if !ok {
+			return configError("RevokeUser: Config.SessionStore (%T) does not implement UserSessionStore, so a user's sessions cannot be found", s)
+		}
+		stores = append(stores, us)
+	}
+	if m := g.overflow.Load(); m != nil {
+		stores = append(stores, m)
+	}
+	for _, s := range stores {
+		// Under every session key: sessions saved before a key rotation
+		// are indexed under the key that was first then.
+		for i := range g.sealer.indexKeys {
+			if err := s.DeleteUser(ctx, g.sealer.userKey(i, c.spEntityID, c.Name(), subject)); err != nil {
+				return newError(saml.CodeUnavailable, "the session store failed", err)
+			}
+		}
+	}
+	return nil
 }
 
 func (g *Gateway) sessionCookie(value string, maxAge int) *http.Cookie {
@@ -175,30 +265,60 @@ func (g *Gateway) readSession(r *http.Request) (id *saml.Identity, stale bool, e
 	return nil, true, nil
 }
 
+// openPayload opens a session cookie value: the connection it is bound
+// to, and its payload. ok is false for anything that is not a cookie of
+// this gateway for a connection it has now.
+func (g *Gateway) openPayload(value string) (c *conn, p sessionPayload, ok bool) {
+	tag, sealed, found := strings.Cut(value, ".")
+	if !found {
+		return nil, p, false
+	}
+	name, err := base64.RawURLEncoding.DecodeString(tag)
+	if err != nil {
+		return nil, p, false
+	}
+	if c, ok = g.conn(string(name)); !ok || c.cookieTag != tag {
+		return nil, p, false
+	}
+	if !g.sealer.openJSON(bound(purposeSession, c.spEntityID, c.Name()), sealed, &p) {
+		return nil, p, false
+	}
+	return c, p, true
+}
+
 // openSession returns the identity of one session cookie value, nil when
-// it is no session, or a store failure.
+// it is no session, or a store failure. A session that no longer meets
+// its connection's rules (sessionAccess) is no session either: it is
+// deleted from its store, and one Info line says why.
 func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity, error) {
-	var p sessionPayload
-	if !g.sealer.openJSON(purposeSession, value, &p) || g.now().UnixMilli() >= p.Expires {
+	c, p, ok := g.openPayload(value)
+	if !ok || g.now().UnixMilli() >= p.Expires {
 		return nil, nil
 	}
-	id := p.ID
-	if id == nil && p.SID != "" {
-		store := g.storeFor(p.Overflow)
-		if store == nil {
+	st := p.State
+	var store SessionStore
+	if st == nil && p.SID != "" {
+		if store = g.storeFor(p.Overflow); store == nil {
 			return nil, nil
 		}
 		var err error
-		if id, err = loadSession(ctx, store, p.SID, p.Key); err != nil {
+		if st, err = loadSession(ctx, store, p.SID, p.Key); err != nil {
 			return nil, newError(saml.CodeUnavailable, "the session store failed", err)
 		}
 	}
-	if id == nil {
+	if st == nil || st.ID == nil || st.ID.Connection != c.Name() {
 		return nil, nil
 	}
-	if _, ok := g.conn(id.Connection); !ok {
+	if ok, why := c.access.admits(st); !ok {
+		g.logger.InfoContext(ctx, "samlgate: session ended", "connection", c.Name(), "reason", why)
+		if store != nil {
+			if err := store.Delete(ctx, p.SID); err != nil {
+				g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
+			}
+		}
 		return nil, nil
 	}
+	id := st.ID
 	if id.Groups == nil {
 		id.Groups = []string{}
 	}
@@ -208,20 +328,27 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 	return id, nil
 }
 
+// storeFor is the store a session payload points to: SessionStore, or the
+// overflow store when the payload says so, no SessionStore is configured
+// and the overflow store exists (it is per process: a cookie from another
+// replica, or from before a restart, finds nothing).
 func (g *Gateway) storeFor(overflow bool) SessionStore {
-	if !overflow {
+	switch {
+	case !overflow:
 		return g.cfg.SessionStore
-	}
-	if g.cfg.SessionStore != nil {
+	case g.cfg.SessionStore != nil:
 		return nil
 	}
-	return g.overflowStore()
+	if m := g.overflow.Load(); m != nil {
+		return m
+	}
+	return nil
 }
 
 // deleteSession removes the store entry a session cookie points to, if any.
 func (g *Gateway) deleteSession(ctx context.Context, value string) {
-	var p sessionPayload
-	if !g.sealer.openJSON(purposeSession, value, &p) || p.SID == "" {
+	_, p, ok := g.openPayload(value)
+	if !ok || p.SID == "" {
 		return
 	}
 	if store := g.storeFor(p.Overflow); store != nil {

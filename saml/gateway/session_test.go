@@ -299,7 +299,9 @@ func TestSessionReplacedOnNewLogin(t *testing.T) {
 
 // TestMemoryStores runs the conformance suite every store must pass.
 func TestMemoryStores(t *testing.T) {
-	storetest.RunSessionStore(t, func(t *testing.T) gateway.SessionStore { return gateway.NewMemorySessionStore(0, nil) })
+	storetest.RunSessionStore(t, func(t *testing.T) gateway.SessionStore {
+		return gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, nil)
+	})
 	storetest.RunReplayCache(t, func(t *testing.T) saml.ReplayCache { return saml.NewMemoryReplayCache(0, nil) })
 }
 

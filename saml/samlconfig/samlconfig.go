@@ -9,6 +9,7 @@
 //	    idp_entity_id: https://sso.jumpcloud.com/saml2/acme
 //	    idp_sso_url: https://sso.jumpcloud.com/saml2/acme
 //	    idp_certificate_files: [certificate.pem]
+//	    idp: jumpcloud        # optional: the console hints name; detected when absent
 //	    email_verified: require
 //	    groups:
 //	      allowed: [Engineering]
@@ -79,6 +80,10 @@ type Connection struct {
 	// IdPMetadataURL is fetched by programs that support it (the gateway);
 	// ConnectionConfig leaves it to them.
 	IdPMetadataURL string `yaml:"idp_metadata_url,omitempty" json:"idp_metadata_url,omitempty"`
+	// IdP is saml.ConnectionConfig.IdP: jumpcloud, okta, entra, google,
+	// keycloak, pingone, pingfederate, adfs, onelogin or generic. It only
+	// chooses whose console the error hints name; empty means detected.
+	IdP string `yaml:"idp,omitempty" json:"idp,omitempty"`
 
 	Signature               string   `yaml:"signature,omitempty" json:"signature,omitempty"`
 	AllowSHA1               bool     `yaml:"allow_sha1,omitempty" json:"allow_sha1,omitempty"`
@@ -88,6 +93,7 @@ type Connection struct {
 	MaxIssueDelay           Duration `yaml:"max_issue_delay,omitempty" json:"max_issue_delay,omitempty"`
 	MaxResponseBytes        int      `yaml:"max_response_bytes,omitempty" json:"max_response_bytes,omitempty"`
 	EmailVerified           string   `yaml:"email_verified,omitempty" json:"email_verified,omitempty"`
+	EmailOptional           bool     `yaml:"email_optional,omitempty" json:"email_optional,omitempty"`
 	AllowedEmailDomains     []string `yaml:"allowed_email_domains,omitempty" json:"allowed_email_domains,omitempty"`
 
 	Attributes Attributes `yaml:"attributes,omitempty" json:"attributes,omitempty"`
@@ -206,6 +212,7 @@ func (c Connection) ConnectionConfig(baseDir string) (saml.ConnectionConfig, err
 		IdPEntityID:             c.IdPEntityID,
 		IdPSSOURL:               c.IdPSSOURL,
 		IdPSSORedirect:          c.IdPSSORedirect,
+		IdP:                     saml.IdPKind(c.IdP),
 		Signature:               saml.SignaturePolicy(c.Signature),
 		AllowSHA1:               c.AllowSHA1,
 		AllowExpiredCertificate: c.AllowExpiredCertificate,
@@ -214,6 +221,7 @@ func (c Connection) ConnectionConfig(baseDir string) (saml.ConnectionConfig, err
 		MaxIssueDelay:           time.Duration(c.MaxIssueDelay),
 		MaxResponseBytes:        c.MaxResponseBytes,
 		EmailVerified:           saml.EmailVerifiedPolicy(c.EmailVerified),
+		EmailOptional:           c.EmailOptional,
 		AllowedEmailDomains:     c.AllowedEmailDomains,
 		Attributes: attributes.Mapping{
 			Email:         c.Attributes.Email,

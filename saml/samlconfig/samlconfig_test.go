@@ -21,6 +21,8 @@ connections:
     clock_skew: 90s
     allow_sha1: true
     email_verified: trust
+    email_optional: true
+    idp: okta
     groups:
       attributes: [memberOf]
       allowed: [Engineering]
@@ -30,7 +32,7 @@ connections:
 	jsonDoc := `{"connections":[{"name":"acme","sp_entity_id":"urn:samlgate:acme",
   "acs_url":"https://auth.example.com/login/callback?connection=acme",
   "idp_entity_id":"https://sso.jumpcloud.com/saml2/acme","idp_certificate_files":["keys/idp.crt.pem"],
-  "clock_skew":"90s","allow_sha1":true,"email_verified":"trust",
+  "clock_skew":"90s","allow_sha1":true,"email_verified":"trust","email_optional":true,"idp":"okta",
   "groups":{"attributes":["memberOf"],"allowed":["Engineering"],"roles":[{"group":"Eng*","role":"developer"}]}}]}`
 	for name, doc := range map[string]string{"yaml": yamlDoc, "json": jsonDoc} {
 		t.Run(name, func(t *testing.T) {
@@ -45,15 +47,19 @@ connections:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.ClockSkew != 90*time.Second || !cfg.AllowSHA1 || cfg.EmailVerified != saml.EmailVerifiedTrust {
+			if cfg.ClockSkew != 90*time.Second || !cfg.AllowSHA1 || cfg.EmailVerified != saml.EmailVerifiedTrust || !cfg.EmailOptional || cfg.IdP != saml.IdPOkta {
 				t.Errorf("cfg = %+v", cfg)
 			}
 			if len(cfg.Groups.Roles) != 1 || cfg.Groups.Roles[0].Role != "developer" || cfg.Groups.AllowedGroups[0] != "Engineering" {
 				t.Errorf("groups = %+v", cfg.Groups)
 			}
 			cfg.Now = func() time.Time { return time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC) }
-			if _, err := saml.NewConnection(cfg); err != nil {
+			conn, err := saml.NewConnection(cfg)
+			if err != nil {
 				t.Fatalf("NewConnection: %v", err)
+			}
+			if got := conn.Config().IdP; got != saml.IdPOkta {
+				t.Errorf("IdP = %q: the file's idp: okta overrides the detected JumpCloud", got)
 			}
 		})
 	}

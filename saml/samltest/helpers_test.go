@@ -15,12 +15,12 @@ import (
 
 // The standard settings of testdata/README.md.
 var (
-	pinned      = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	entityID    = "https://sso.jumpcloud.com/saml2/acme"
-	audience    = "urn:samlgate:acme"
-	acsURL      = "https://auth.example.com/login/callback?connection=acme"
-	aliceEmail  = "alice@example.com"
-	aliceGroups = []string{"Engineering", "Admins", "Everyone"}
+	pinned      = samltest.FixtureClock()
+	entityID    = samltest.FixtureIdPEntityID
+	audience    = samltest.FixtureSPEntityID
+	acsURL      = samltest.FixtureACSURL
+	aliceEmail  = samltest.FixtureEmail
+	aliceGroups = samltest.FixtureResponse().Groups
 )
 
 // keyPair loads testdata/keys/NAME.{crt,key}.pem.
@@ -45,16 +45,7 @@ func newIdP(t testing.TB) *samltest.IdP {
 
 // standard returns the standard response options.
 func standard() samltest.Response {
-	return samltest.Response{
-		Audience:      audience,
-		Destination:   acsURL,
-		NameID:        aliceEmail,
-		Email:         aliceEmail,
-		EmailVerified: "true",
-		GivenName:     "Alice",
-		FamilyName:    "Liddell",
-		Groups:        aliceGroups,
-	}
+	return samltest.FixtureResponse()
 }
 
 func mint(t testing.TB, idp *samltest.IdP, r samltest.Response) []byte {

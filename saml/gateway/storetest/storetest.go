@@ -13,7 +13,10 @@
 // store under test must judge expiry by time.Now), a replay key is
 // consumed exactly once under concurrency, a cancelled context is an
 // error (never "not found"), and such errors reach the user as
-// saml.CodeUnavailable, never as an accepted login or a lost session.
+// saml.CodeUnavailable, never as an accepted login or a lost session. A
+// store that implements gateway.UserSessionStore also has its user index
+// checked: the per-user cap drops the oldest sessions, DeleteUser deletes
+// exactly the user's sessions, and deletions leave the index exact.
 // Each factory call must return an empty store.
 package storetest
 
@@ -22,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +55,127 @@ func RunSessionStore(t *testing.T, newStore func(t *testing.T) gateway.SessionSt
 		} {
 			t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 		}
+		if _, ok := newStore(t).(gateway.UserSessionStore); !ok {
+			return
+		}
+		// A store that indexes users must keep the index exact: the
+		// gateway's per-user cap and RevokeUser rely on it.
+		for _, tc := range []struct {
+			name string
+			run  func(*testing.T, gateway.UserSessionStore)
+		}{
+			{"user cap drops the oldest", userCap},
+			{"delete user", userDelete},
+			{"delete and re-save keep the index exact", userIndexExact},
+			{"user cancelled context", userCancelled},
+		} {
+			t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t).(gateway.UserSessionStore)) })
+		}
 	})
+}
+
+// loaded reports which of ids load from s.
+func loaded(t *testing.T, s gateway.SessionStore, ids ...string) []bool {
+	t.Helper()
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		got, err := s.Load(context.Background(), id)
+		if err != nil {
+			t.Fatalf("Load(%s): %v", id, err)
+		}
+		out[i] = got != nil
+	}
+	return out
+}
+
+func userCap(t *testing.T, s gateway.UserSessionStore) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	for i := range 5 {
+		if err := s.SaveUser(ctx, fmt.Sprint("u1-", i), "user-1", []byte("x"), exp, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveUser(ctx, "u2-0", "user-2", []byte("x"), exp, 3); err != nil {
+		t.Fatal(err)
+	}
+	got := loaded(t, s, "u1-0", "u1-1", "u1-2", "u1-3", "u1-4", "u2-0")
+	if want := []bool{false, false, true, true, true, true}; !slices.Equal(got, want) {
+		t.Errorf("after 5 saves of user-1 with max 3 (and one of user-2): loaded %v, want %v (the oldest dropped, other users untouched)", got, want)
+	}
+	// Saving an ID again makes it the newest, without counting twice.
+	if err := s.SaveUser(ctx, "u1-2", "user-1", []byte("y"), exp, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveUser(ctx, "u1-5", "user-1", []byte("x"), exp, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := loaded(t, s, "u1-2", "u1-3", "u1-4", "u1-5"), []bool{true, false, true, true}; !slices.Equal(got, want) {
+		t.Errorf("after re-saving u1-2 and saving u1-5: loaded %v, want %v", got, want)
+	}
+}
+
+func userDelete(t *testing.T, s gateway.UserSessionStore) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	for _, sv := range []struct{ id, user string }{{"a1", "alice"}, {"a2", "alice"}, {"b1", "bob"}} {
+		if err := s.SaveUser(ctx, sv.id, sv.user, []byte("x"), exp, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Save(ctx, "plain", []byte("x"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := loaded(t, s, "a1", "a2", "b1", "plain"), []bool{false, false, true, true}; !slices.Equal(got, want) {
+		t.Errorf("after DeleteUser(alice): loaded %v, want %v", got, want)
+	}
+	if err := s.DeleteUser(ctx, "nobody"); err != nil {
+		t.Errorf("DeleteUser of a user without sessions: %v", err)
+	}
+}
+
+func userIndexExact(t *testing.T, s gateway.UserSessionStore) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	// Deleted sessions no longer count against the user's cap.
+	for i := range 3 {
+		if err := s.SaveUser(ctx, fmt.Sprint("d", i), "user", []byte("x"), exp, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, "d0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveUser(ctx, "d3", "user", []byte("x"), exp, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := loaded(t, s, "d1", "d2", "d3"), []bool{true, true, true}; !slices.Equal(got, want) {
+		t.Errorf("a deleted session still counted against the cap: loaded %v, want %v", got, want)
+	}
+	// An ID saved again for another user leaves the first user's index.
+	if err := s.SaveUser(ctx, "d1", "other", []byte("x"), exp, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "user"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := loaded(t, s, "d1", "d2", "d3"), []bool{true, false, false}; !slices.Equal(got, want) {
+		t.Errorf("DeleteUser deleted a session saved since for another user: loaded %v, want %v", got, want)
+	}
+}
+
+func userCancelled(t *testing.T, s gateway.UserSessionStore) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.SaveUser(ctx, "sid", "user", []byte("x"), time.Now().Add(time.Hour), 3); err == nil {
+		t.Error("SaveUser with a cancelled context succeeded")
+	}
+	if err := s.DeleteUser(ctx, "user"); err == nil {
+		t.Error("DeleteUser with a cancelled context succeeded")
+	}
 }
 
 // RunReplayCache runs the ReplayCache conformance suite against the caches

@@ -82,6 +82,17 @@ var fixtures = []fixture{
 	{GoldenDir, "expired-cert.xml", "expired", func(r *samltest.Response) {}},
 	{GoldenDir, "expiring-cert.xml", "expiring", func(r *samltest.Response) {}},
 	{GoldenDir, "weak-key.xml", "weak", func(r *samltest.Response) {}},
+	// PingFederate's default: no Destination when only the Assertion is
+	// signed; the signed Recipient names the ACS URL.
+	{GoldenDir, "no-destination.xml", "idp", func(r *samltest.Response) {
+		r.Recipient = r.Destination
+		r.Destination = ""
+	}},
+	{GoldenDir, "no-destination-response-signed.xml", "idp", func(r *samltest.Response) {
+		r.Recipient = r.Destination
+		r.Destination = ""
+		r.Sign = samltest.SignResponse
+	}},
 
 	// Templates for xmlsec1 (xmlsec/make.sh): unsigned responses with an
 	// empty Signature template after the Issuer of the signed element.

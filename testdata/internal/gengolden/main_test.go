@@ -99,6 +99,8 @@ func TestGoldenSignatures(t *testing.T) {
 		{file: "expired-cert.xml", key: "expired", assertion: true, notValidAtClock: true},
 		{file: "expiring-cert.xml", key: "expiring", assertion: true},
 		{file: "weak-key.xml", key: "weak", assertion: true},
+		{file: "no-destination.xml", key: "idp", assertion: true},
+		{file: "no-destination-response-signed.xml", key: "idp", response: true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(root, GoldenDir, tc.file))
@@ -151,6 +153,21 @@ func TestGoldenSignatures(t *testing.T) {
 			check(resp, tc.response)
 			check(resp.SelectElement("Assertion"), tc.assertion)
 		})
+	}
+
+	for _, name := range []string{"no-destination.xml", "no-destination-response-signed.xml"} {
+		raw, err := os.ReadFile(filepath.Join(root, GoldenDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(raw); err != nil {
+			t.Fatal(err)
+		}
+		scd := doc.FindElement("//SubjectConfirmationData")
+		if doc.Root().SelectAttr("Destination") != nil || scd == nil || scd.SelectAttrValue("Recipient", "") != samltest.FixtureACSURL {
+			t.Errorf("%s: want no Destination and the Recipient %s", name, samltest.FixtureACSURL)
+		}
 	}
 
 	raw, err := os.ReadFile(filepath.Join(root, GoldenDir, "request-denied.xml"))

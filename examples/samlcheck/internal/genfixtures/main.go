@@ -61,6 +61,12 @@ var responses = []response{
 	}},
 	{"audience-other-connection.xml", func(r *samltest.Response) { r.Audience = OtherAudience }},
 	{"recipient-other-connection.xml", func(r *samltest.Response) { r.Recipient = OtherACSURL }},
+	// An IdP that identifies users by an opaque, persistent NameID and
+	// sends no email (PingOne's and Okta's default), for -email-optional.
+	{"opaque-nameid.xml", func(r *samltest.Response) {
+		r.NameID, r.NameIDFormat = "00u1a2b3c4D5e6F7g8h9", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+		r.Email, r.EmailVerified = "", ""
+	}},
 	// Altered after signing, as an editor or a proxy might: the email
 	// attribute no longer says what was signed.
 	{"tampered.xml", func(r *samltest.Response) {
