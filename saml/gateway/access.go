@@ -117,7 +117,9 @@ func (a *sessionAccess) admits(st *sessionState) (bool, string) {
 		return false, endedBroken
 	case st.Policy != a.policy:
 		return false, endedPolicy
-	case a.requireVerified && !id.EmailVerified:
+	case a.requireVerified && id.Email != "" && !id.EmailVerified:
+		// As at login: without an email (EmailOptional) there is
+		// nothing to verify.
 		return false, endedVerified
 	}
 	if len(a.emailDomains) > 0 {

@@ -144,3 +144,23 @@ func TestSessionRecheckedAgainstConnection(t *testing.T) {
 		})
 	}
 }
+
+// An email-less user of an EmailOptional connection (an opaque NameID and
+// no email, as PingOne and Okta can send) keeps the session: the
+// email_verified policy applies only to an email that is present, on every
+// request as at login.
+func TestSessionWithoutEmail(t *testing.T) {
+	e := newGwEnv(t, gwOptions{connMod: func(c *saml.ConnectionConfig) { c.EmailOptional = true }})
+	r := e.response("acme")
+	r.NameID, r.NameIDFormat = "00u1abcd2EFGH3ijk4l5", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+	r.Email, r.EmailVerified = "", ""
+	b := e.browser()
+	if res := e.login(b, r); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", res.StatusCode, gwBody(t, res))
+	}
+	for i := range 2 {
+		if res := b.get(gwHost+"/", "application/json"); res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d with the session: %d %s", i, res.StatusCode, gwBody(t, res))
+		}
+	}
+}
