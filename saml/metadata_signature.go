@@ -3,7 +3,6 @@ package saml
 import (
 	"crypto/x509"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -32,20 +31,8 @@ func verifyMetadataSignature(data []byte, certs []*x509.Certificate) ([]byte, *E
 	if err != nil {
 		return nil, err
 	}
-	// As for responses (sigVerifier): KeyInfo is dropped, so that only a
-	// configured certificate can verify, and base64 white space is removed
-	// from SignatureValue; neither is covered by the signature.
-	for _, ch := range sig.ChildElements() {
-		switch ch.Tag {
-		case "SignatureValue":
-			if t := ch.Text(); strings.ContainsAny(t, " \t\r\n") {
-				ch.SetText(stripSpace(t))
-			}
-		case "KeyInfo":
-			sig.RemoveChild(ch)
-		}
-	}
-
+	// As for responses: only a configured certificate can verify.
+	forPinnedKeys(sig)
 	return validateMetadata(root, certs)
 }
 
