@@ -51,9 +51,10 @@ var domainProfile = idna.New(
 //   - a domain name (not an address literal) that is valid IDNA and written
 //     in its ASCII form (xn-- labels included) or its Unicode form, in any
 //     letter case: "bücher.example", "BÜCHER.example" and
-//     "xn--bcher-kva.example" are plain; a domain that only a compatibility
-//     mapping makes valid (full-width letters, ligatures) is not. A
-//     trailing dot is not accepted.
+//     "XN--BCHER-KVA.example" are plain; a domain that only a mapping
+//     makes valid is not: a character outside ASCII that lower-cases into
+//     ASCII (the Kelvin sign that stands for k, "\u212Aey.example"),
+//     full-width letters, ligatures. A trailing dot is not accepted.
 //
 // PlainEmail says nothing about whether the address exists or whom it
 // belongs to; it never modifies s. It is safe on any input.
@@ -100,8 +101,9 @@ func EmailDomain(s string) (domain string, ok bool) {
 // NormalizeDomain returns the lower-case ASCII (Punycode) form of the
 // domain name d, for configuration such as allowed email domains. It
 // applies the rules of [PlainEmail] to the domain: d must be a valid IDNA
-// domain written in its ASCII or Unicode form (any letter case), without a
-// leading or trailing dot. The error quotes d.
+// domain written in its ASCII or Unicode form (any letter case for ASCII
+// letters, lower-case for the others), without a leading or trailing dot.
+// The error quotes d.
 func NormalizeDomain(d string) (string, error) {
 	ascii, err := asciiDomain(d)
 	if err != nil {
@@ -113,10 +115,14 @@ func NormalizeDomain(d string) (string, error) {
 var errNotCanonical = errors.New("not written in its ASCII or Unicode form")
 
 // asciiDomain maps d to its ASCII form and checks that d was already
-// written in one of the two canonical forms. UTS #46 maps many strings to
-// one domain (full-width "ｅxample.com" to example.com); accepting only
-// the forms that differ by letter case keeps what the IdP wrote and what a
-// downstream system compares the same domain.
+// written in one of the two canonical forms, up to letter case. UTS #46
+// maps many strings to one domain (full-width "ｅxample.com" to
+// example.com, the Kelvin sign U+212A to k); accepting only the forms that
+// differ by letter case keeps what the IdP wrote and what a downstream
+// system compares the same domain. A character outside ASCII that
+// lower-cases into ASCII is refused first: Unicode lower-casing would turn
+// the Kelvin sign into ASCII k, so "\u212Aey.example" would pass for
+// key.example.
 func asciiDomain(d string) (string, error) {
 	if d == "" || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
 		return "", errors.New("empty label")
@@ -124,6 +130,15 @@ func asciiDomain(d string) (string, error) {
 	ascii, err := domainProfile.ToASCII(d)
 	if err != nil {
 		return "", err
+	}
+	// Letter case is folded, but no character outside ASCII may become an
+	// ASCII one on the way (the Kelvin sign K lower-cases to k, U+0130 to
+	// i plus a dot): that would let ceo@\u212Aey.example pass for
+	// key.example.
+	for _, r := range d {
+		if r >= utf8.RuneSelf && unicode.ToLower(r) < utf8.RuneSelf {
+			return "", errNotCanonical
+		}
 	}
 	lower := strings.ToLower(d)
 	if lower == ascii {

@@ -68,6 +68,16 @@ func TestPlainEmail(t *testing.T) {
 		{"alice@ofﬁce.example", ""},  // ﬁ ligature
 		{"alice@xn--zz.example", ""}, // invalid Punycode
 		{"alice@xn--bcher-kva.ｅxample", ""},
+		// No character outside ASCII may lower-case into ASCII: Go's
+		// lower-casing turns the Kelvin sign into ASCII k, so
+		// key.example's allow-list admitted this spelling of it.
+		{"ceo@\u212Aey.example", ""},
+		{"ceo@KEY.\u212A", ""},
+		{"ceo@\u0130nfo.example", ""}, // Turkish dotted capital I
+		// Letter case folds outside ASCII too: BÜCHER is bücher.
+		{"alice@BÜCHER.example", "xn--bcher-kva.example"},
+		{"alice@bÜcher.example", "xn--bcher-kva.example"},
+		{"alice@ΑΘΗΝΑ.example", "xn--mxaard0a.example"},
 
 		// Plain.
 		{"alice@example.com", "example.com"},
@@ -77,7 +87,8 @@ func TestPlainEmail(t *testing.T) {
 		{"user#EXT#@tenant.onmicrosoft.com", "tenant.onmicrosoft.com"},
 		{"jürgen@example.de", "example.de"},
 		{"alice@bücher.example", "xn--bcher-kva.example"},
-		{"alice@BÜCHER.example", "xn--bcher-kva.example"},
+		{"alice@BüCHER.example", "xn--bcher-kva.example"},
+		{"alice@αθηνα.EXAMPLE", "xn--mxaard0a.example"},
 		{"alice@xn--bcher-kva.example", "xn--bcher-kva.example"},
 		{"alice@XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example"},
 		{"alice@straße.de", "xn--strae-oqa.de"}, // non-transitional: not strasse.de
@@ -101,6 +112,10 @@ func TestNormalizeDomain(t *testing.T) {
 		{"Example.COM", "example.com"},
 		{"bücher.example", "xn--bcher-kva.example"},
 		{"Bücher.Example", "xn--bcher-kva.example"},
+		{"BÜCHER.example", "xn--bcher-kva.example"},
+		{"\u212Aey.example", ""},
+		{"key.example", "key.example"},
+		{"KEY.example", "key.example"},
 		{"xn--bcher-kva.example", "xn--bcher-kva.example"},
 		{"", ""},
 		{".example.com", ""},
@@ -129,6 +144,7 @@ func FuzzPlainEmail(f *testing.F) {
 		"alice@example.com", "ceo@acme.example@beta.example", "CEO <ceo@acme.example> x@beta.example",
 		"<ceo@acme.example>@beta.example", "ceo@acme.example,@beta.example", `"a b"@example.com`,
 		"alice@bücher.example", "alice@xn--bcher-kva.example", "alice@ｅxample.com", "a@b.", "a\u200b@b",
+		"ceo@\u212Aey.example", "alice@BÜCHER.example",
 	} {
 		f.Add(s)
 	}

@@ -20,11 +20,12 @@
 // Only ASCII white space (space, tab, CR, LF: XML indentation, "a; b"
 // lists) is trimmed from a group value. A value that, so trimmed, still
 // starts or ends with other white space ("Admins\u00a0", "\u3000Admins",
-// "Admins\u0085") or an invisible character (U+200B, U+FEFF and the other
-// format and default-ignorable characters), or that holds a control
-// character anywhere, or is not valid UTF-8, is refused: Resolve returns an
-// error matching [ErrInvalidName] (package saml refuses the login as
-// malformed), whatever the gate, filter and roles say. Such a name is
+// "Admins\u0085") or an invisible character (U+200B, U+FEFF, variation
+// selectors such as U+FE0F, and the other format and default-ignorable
+// characters), or that holds a control character anywhere, or is not valid
+// UTF-8, is refused: Resolve returns an error matching [ErrInvalidName]
+// (package saml refuses the login as malformed), whatever the gate, filter
+// and roles say. Such a name is
 // neither merged with "Admins" (trimming it would let whoever can name a
 // group in the IdP borrow the Admins group's access) nor kept beside it (an
 // application or upstream that trims more than this package, as Python's

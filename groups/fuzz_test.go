@@ -67,7 +67,8 @@ func naiveValidName(p string) bool {
 		}
 	}
 	for _, r := range []rune{runes[0], runes[len(runes)-1]} {
-		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+			unicode.Is(unicode.Variation_Selector, r) {
 			return false
 		}
 	}
@@ -86,6 +87,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add("\xff\xfe\x00 \u00a0", "\xff", "*\u00e9?", true)
 	f.Add("Admins\u00a0\x00\u3000Admins\x00Admins\u0085\x00Admins", "", "Admins", false)
 	f.Add("eng; Admins\u200b ;x", ";", "Admins", true)
+	f.Add("Admins\x00Admins\ufe0f\x00\U000e0100Admins", "", "Admins*", false)
 	f.Fuzz(func(t *testing.T, data, delim, pat string, overage bool) {
 		if len(data) > 4096 || len(delim) > 8 || len(pat) > 64 {
 			return

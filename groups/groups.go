@@ -242,8 +242,9 @@ func isASCIISpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b 
 // JavaScript trim()) if such a name were passed on as distinct: either way
 // a group an attacker can name in the IdP would borrow another's access.
 // So a name with other outer white space or an invisible character at
-// either end (format characters such as U+200B or U+FEFF, and the other
-// default-ignorable code points), or with a control character anywhere
+// either end (format characters such as U+200B or U+FEFF, variation
+// selectors, and the other default-ignorable code points), or with a
+// control character anywhere
 // (NEL U+0085 included), or invalid UTF-8, is refused rather than kept.
 // The reason never quotes the name.
 func badName(g string) string {
@@ -269,9 +270,13 @@ func badName(g string) string {
 	return ""
 }
 
-// invisible reports white space and characters that render as nothing.
+// invisible reports white space and characters that render as nothing:
+// format characters, the other default-ignorable code points, and the
+// variation selectors (U+FE00–FE0F, U+180B–180F, U+E0100–E01EF), which only
+// select a glyph for the character before them ("Admins\uFE0F" looks like
+// "Admins").
 func invisible(r rune) bool {
-	return unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point)
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // Compile validates c and returns a Resolver for it. Compile once at start-up

@@ -511,6 +511,9 @@ func TestValidate(t *testing.T) {
 		{"allowed group padded with NEL", Config{AllowedGroups: []string{"Admins\u0085"}}, "AllowedGroups[0]: leading or trailing white space"},
 		{"filter ending in a zero-width space", Config{Filter: []string{"Admins\u200b"}}, "Filter[0]: has leading or trailing white space other than ASCII"},
 		{"role group starting with a BOM", Config{Roles: []RoleMapping{{Group: "\ufeffAdmins", Role: "r"}}}, "Roles[0].Group: has leading or trailing"},
+		{"allowed group ending in a variation selector", Config{AllowedGroups: []string{"Admins\ufe0f"}}, "AllowedGroups[0]: has leading or trailing"},
+		{"role ending in a variation selector", Config{Roles: []RoleMapping{{Group: "a", Role: "admin\U000e0100"}}}, "Roles[0].Role: has leading or trailing"},
+		{"inner variation selector is fine", Config{AllowedGroups: []string{"Team \u2764\ufe0f Ops"}}, ""},
 		{"role group with invalid UTF-8", Config{Roles: []RoleMapping{{Group: "Admins\xff", Role: "r"}}}, "Roles[0].Group: has invalid UTF-8"},
 		{"role with a control character", Config{Roles: []RoleMapping{{Group: "a", Role: "ad\nmin"}}}, "Roles[0].Role: has a control character"},
 		{"inner non-ASCII space is fine", Config{AllowedGroups: []string{"Domain\u00a0Admins"}}, ""},
@@ -560,6 +563,8 @@ func TestOddWhitespaceNames(t *testing.T) {
 	names := []string{
 		"Admins\u00a0", "\u3000Admins", "Admins\u0085", // the three
 		"Admins\u2003", "\u2028Admins", "Admins\u200b", "\ufeffAdmins", "Admins\u3164",
+		// Variation selectors: "Admins\uFE0F" renders as "Admins".
+		"Admins\ufe0f", "\ufe00Admins", "Admins\u180b", "Admins\u180f", "Admins\U000e0100", "\U000e01efAdmins",
 		"Admins\v", "Admins\f", "Ad\x00mins", "Ad\nmins", "Ad\tmins", "Admins\x7f", "Admins\xff",
 	}
 	for _, c := range configs {

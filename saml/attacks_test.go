@@ -248,6 +248,9 @@ func attacks() []attack {
 		attack{name: "control: signCustom re-signs the assertion", mutate: func(t testing.TB, doc *etree.Document) {
 			signCustom(t, "idp", assertion(doc), assertion(doc), nil)
 		}},
+		attack{name: "control: both signed, saml2 declared on the Response only", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			declareOnResponse(doc)
+		}},
 		attack{name: "control: CDATA NameID (same canonical text)", mutate: func(_ testing.TB, doc *etree.Document) {
 			n := doc.FindElement("//NameID")
 			n.SetText("")

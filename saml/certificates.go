@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,12 @@ import (
 // StaticCertificates never changes; MetadataFetcher follows the IdP's
 // metadata URL. Implementations must be safe for concurrent use and should
 // answer from memory: Verify calls Certificates on every login. Return the
-// same slice while nothing changed, so that the connection can reuse what
-// it derived from it. An error refuses the login as unavailable.
+// same certificates (the same pointers) while nothing changed, so that the
+// connection can reuse what it derived from them; the connection keeps its
+// own copy of the slice, so writing a new certificate into a slice
+// returned before is a rotation too. An error refuses the login as
+// unavailable (with the message of an *Error); a nil certificate, as
+// config_invalid.
 type CertificateSource interface {
 	Certificates(ctx context.Context) ([]*x509.Certificate, error)
 }
@@ -63,27 +68,30 @@ type pinnedCert struct {
 // pinSet is what a connection derives from one answer of its certificate
 // source: the pinned certificates and the crewjam ServiceProvider template
 // whose IdP metadata lists them. It is rebuilt only when the source
-// answers with another slice.
+// answers with other certificates.
 type pinSet struct {
+	// from is a copy of the source's answer: a source that rotates by
+	// writing into the slice it returned before must not change it.
 	from []*x509.Certificate
 	pins []pinnedCert
 	sp   crewjam.ServiceProvider
-}
-
-func sameSlice(a, b []*x509.Certificate) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // pinsFor returns the pin set of the certificates the source gives now.
 func (c *Connection) pinsFor(ctx context.Context) (*pinSet, *Error) {
 	certs, err := c.source.Certificates(ctx)
 	if err != nil {
-		if e, ok := asError(err); ok && e.Code != CodeUnavailable {
-			return nil, newError(CodeUnavailable, "the IdP certificate source failed: "+e.Message).withCause(err)
+		if e, ok := asError(err); ok {
+			// The source's message says what to do ("call Refresh
+			// first"); its code does not carry over: the login is
+			// refused as unavailable, and errors.Is matches that alone.
+			return nil, newError(CodeUnavailable, "the IdP certificate source failed: "+e.Message).withCause(e.Err)
 		}
 		return nil, newError(CodeUnavailable, "the IdP certificate source failed").withCause(err)
 	}
-	if ps := c.pins.Load(); ps != nil && sameSlice(ps.from, certs) {
+	// The same certificates (pointers), in the same order: comparing the
+	// elements, not where the slices start, catches a rotation in place.
+	if ps := c.pins.Load(); ps != nil && slices.Equal(ps.from, certs) {
 		return ps, nil
 	}
 	ps, perr := c.newPinSet(certs)
@@ -99,8 +107,11 @@ func (c *Connection) newPinSet(certs []*x509.Certificate) (*pinSet, *Error) {
 	if len(certs) == 0 {
 		return nil, configError("no IdP certificate: set IdPCertificatesPEM to the JumpCloud app's certificate.pem, IdPMetadataXML, or Certificates")
 	}
-	ps := &pinSet{from: certs}
-	for _, cert := range certs {
+	ps := &pinSet{from: slices.Clone(certs)}
+	for i, cert := range certs {
+		if cert == nil {
+			return nil, configError("the IdP certificate source returned a nil certificate (entry %d of %d)", i, len(certs))
+		}
 		if err := checkKey(cert); err != nil {
 			return nil, err
 		}

@@ -56,7 +56,23 @@ func (c *Connection) classify(err error, m *message, o *verifyOptions, ps *pinSe
 	default:
 		e = newError(CodeMalformed, "the response is not a valid SAML 2.0 login response")
 	}
-	return e.withCause(err)
+	return e.withCause(withoutResponse(err))
+}
+
+// withoutResponse returns the reason crewjam refused a response without
+// the InvalidResponseError around it, whose exported Response field is the
+// whole response XML (emails, names, groups): an *Error is logged and
+// encoded whole, and must not carry the assertion. The reason still
+// matches crewjam's sentinels with errors.Is.
+func withoutResponse(err error) error {
+	var ire *crewjam.InvalidResponseError
+	switch {
+	case !errors.As(err, &ire):
+		return err
+	case ire.PrivateErr == nil:
+		return errors.New(ire.Error()) // no reason inside: only what it says
+	}
+	return ire.PrivateErr
 }
 
 // whichSignature says which of two signatures failed, when the response
@@ -73,16 +89,16 @@ func whichSignature(m *message) string {
 	}
 	switch m.failedSignature {
 	case "Response":
-		switch m.assertionSignatureOK {
-		case sigValid:
+		// diagnoseSignatures checked the Assertion's signature: both are
+		// signed here.
+		if m.assertionSignatureOK == sigValid {
 			return "the Response's signature does not verify, while the Assertion's own signature does: the response was altered outside the Assertion after the IdP signed it, or its Response signature was made with another key"
-		case sigInvalid:
-			return "neither the Response's signature nor the Assertion's verifies: " + cause
 		}
-		return "the Response's signature does not verify: " + cause
+		return "neither the Response's signature nor the Assertion's verifies: " + cause
 	case "Assertion":
 		return "the Response's signature verifies, but the Assertion's own signature does not: " + cause
 	}
+	// crewjam refused before asking for either signature.
 	return ""
 }
 

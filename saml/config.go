@@ -108,10 +108,12 @@ type ConnectionConfig struct {
 	// forgotten at the IdP.
 	EmailOptional bool
 	// AllowedEmailDomains, when set, limits the emails this IdP may assert
-	// to these domains (exact, case-insensitive, and IDNA-aware: a domain
-	// may be given, and asserted, in its Unicode or its xn-- form). Set it
-	// whenever one application trusts several IdPs (tenants): otherwise any
-	// of them can assert any email, including another tenant's users'.
+	// to these domains (exact, case-insensitive for ASCII letters, and
+	// IDNA-aware: a domain may be given, and asserted, in its Unicode or its
+	// xn-- form, with non-ASCII letters in lower case, as IDNA writes
+	// them). Set it whenever one application trusts several IdPs (tenants):
+	// otherwise any of them can assert any email, including another
+	// tenant's users'.
 	//
 	// Whether or not it is set, Verify accepts only an email that is one
 	// plain address (attributes.PlainEmail): no display name, comment,
@@ -160,7 +162,9 @@ type Connection struct {
 // NewConnection validates cfg once and returns a Connection. Errors have
 // Code config_invalid, or certificate_expired for an expired certificate.
 func NewConnection(cfg ConnectionConfig) (*Connection, error) {
-	c := &Connection{cfg: cfg, now: cfg.Now}
+	// A copy that shares no slice with the caller's: writing into cfg's
+	// afterwards must not change the connection.
+	c := &Connection{cfg: cfg.clone(), now: cfg.Now}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -213,7 +217,7 @@ func (c *Connection) init() *Error {
 	if err := c.initPolicies(); err != nil {
 		return err
 	}
-	c.mapping = cfg.Attributes
+	c.mapping = cfg.Attributes.Clone()
 	var err error
 	c.groups, err = cfg.Groups.Compile()
 	if err != nil {
@@ -227,7 +231,7 @@ func (c *Connection) init() *Error {
 	ps, perr := c.pinsFor(context.Background())
 	if perr != nil {
 		if perr.Code == CodeUnavailable {
-			return configError("Certificates: %s", perr.Message).withCause(perr)
+			return configError("Certificates: %s", perr.Message).withCause(perr.Err)
 		}
 		return perr
 	}
@@ -346,7 +350,7 @@ func (c *Connection) initPolicies() *Error {
 		// here matches an email at xn--bcher-kva.example and the reverse.
 		ascii, err := attributes.NormalizeDomain(strings.TrimSpace(d))
 		if err != nil {
-			return configError("AllowedEmailDomains[%d] %q is not a domain such as example.com (a valid IDNA domain name, in its ASCII or Unicode form, without a trailing dot)", i, d).withCause(err)
+			return configError("AllowedEmailDomains[%d] %q is not a domain such as example.com (a valid IDNA domain name, in its ASCII or lower-case Unicode form, without a trailing dot)", i, d).withCause(err)
 		}
 		c.emailDomains = append(c.emailDomains, ascii)
 	}
@@ -405,17 +409,22 @@ func (c *Connection) Name() string { return c.cfg.Name }
 // IdP as detected, and the IdP fields read from IdPMetadataXML). Slices are copies: changing
 // them does not change the connection.
 func (c *Connection) Config() ConnectionConfig {
-	cfg := c.cfg
-	cfg.IdPCertificatesPEM = make([][]byte, len(c.cfg.IdPCertificatesPEM))
-	for i, p := range c.cfg.IdPCertificatesPEM {
-		cfg.IdPCertificatesPEM[i] = slices.Clone(p)
+	return c.cfg.clone()
+}
+
+// clone returns a copy of cfg that shares no slice with it. The
+// certificate source, replay cache and clock are shared, by design.
+func (cfg ConnectionConfig) clone() ConnectionConfig {
+	if cfg.IdPCertificatesPEM != nil {
+		pems := make([][]byte, len(cfg.IdPCertificatesPEM))
+		for i, p := range cfg.IdPCertificatesPEM {
+			pems[i] = slices.Clone(p)
+		}
+		cfg.IdPCertificatesPEM = pems
 	}
-	if c.cfg.IdPCertificatesPEM == nil {
-		cfg.IdPCertificatesPEM = nil
-	}
-	cfg.IdPMetadataXML = slices.Clone(c.cfg.IdPMetadataXML)
-	cfg.AllowedEmailDomains = slices.Clone(c.cfg.AllowedEmailDomains)
-	cfg.Attributes = c.cfg.Attributes.Clone()
-	cfg.Groups = c.cfg.Groups.Clone()
+	cfg.IdPMetadataXML = slices.Clone(cfg.IdPMetadataXML)
+	cfg.AllowedEmailDomains = slices.Clone(cfg.AllowedEmailDomains)
+	cfg.Attributes = cfg.Attributes.Clone()
+	cfg.Groups = cfg.Groups.Clone()
 	return cfg
 }

@@ -382,3 +382,36 @@ func TestSPMetadata(t *testing.T) {
 		checkMessage(t, checkError(t, err, saml.CodeConfigInvalid), tt.message)
 	}
 }
+
+// TestConnectionImmutable: a Connection is immutable once built. It kept
+// the caller's Attributes mapping and Groups slices, so writing into them
+// afterwards changed which attribute it read the email from and what its
+// errors said.
+func TestConnectionImmutable(t *testing.T) {
+	idp := newIdP(t, "idp")
+	r := standard()
+	r.Email = ""
+	r.Attributes = []samltest.Attribute{{Name: "mail", Values: []string{aliceEmail}}, {Name: "other", Values: []string{mallory}}}
+	cfg := baseConfig(t)
+	cfg.Attributes.Email = []string{"mail"}
+	cfg.Groups.AllowedGroups = []string{"Engineering", "Ops"}
+	cfg.AllowedEmailDomains = []string{"example.com"}
+	conn := newConn(t, cfg)
+
+	cfg.Attributes.Email[0] = "other"
+	cfg.Groups.AllowedGroups[0] = "Nobody"
+	cfg.AllowedEmailDomains[0] = "evil.test"
+	r.AssertionID = uniqueID()
+	if id := mustVerify(t, conn, mint(t, idp, r)); id.Email != aliceEmail {
+		t.Errorf("Email = %q: the connection reads the caller's mapping", id.Email)
+	}
+	got := conn.Config()
+	if got.Attributes.Email[0] != "mail" || got.Groups.AllowedGroups[0] != "Engineering" || got.AllowedEmailDomains[0] != "example.com" {
+		t.Errorf("Config() = %q, %q, %q: the connection shares the caller's slices", got.Attributes.Email, got.Groups.AllowedGroups, got.AllowedEmailDomains)
+	}
+	r.AssertionID, r.Groups = uniqueID(), []string{"Sales"}
+	e := refuse(t, conn, mint(t, idp, r), saml.CodeGroupNotAllowed)
+	if e.Expected != "a member of Engineering, Ops" {
+		t.Errorf("Expected = %q", e.Expected)
+	}
+}

@@ -42,9 +42,10 @@
 //   - a per-connection clock skew and Now hook. crewjam's own time checks
 //     use package-wide settings, so Verify lets crewjam judge the message at
 //     its own IssueInstant and then judges every time bound of the verified
-//     assertion (IssueInstant, Conditions, SubjectConfirmationData) against
-//     the connection's clock with the connection's skew. Two connections
-//     with different skews work side by side, and no global is touched;
+//     assertion (IssueInstant, Conditions, SubjectConfirmationData), and
+//     the Response's IssueInstant, against the connection's clock with the
+//     connection's skew. Two connections with different skews work side by
+//     side, and no global is touched;
 //   - a replay cache, on by default, consulted last so that only
 //     assertions that pass every other check are recorded;
 //   - the email_verified policy, attribute mapping and group policy (see

@@ -87,9 +87,11 @@ type Error struct {
 	// Now is the clock Verify used, set on time-window errors.
 	Now time.Time
 	// Err is the underlying cause (a crewjam/saml, goxmldsig, groups or
-	// store error), or nil. It may quote the response: it appears in
-	// Detail, not in Error.
-	Err error
+	// store error), or nil. Its text may quote values of the response: it
+	// appears in Detail, not in Error, and not in the JSON encoding. It
+	// never holds the response itself: of crewjam's InvalidResponseError,
+	// which carries the whole response XML, only the inner reason is kept.
+	Err error `json:"-"`
 
 	// key selects Hint in the hint table, so that the connection can word
 	// it for its IdP's console.

@@ -1,13 +1,16 @@
 package saml_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+	crewjam "github.com/crewjam/saml"
 
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samltest"
@@ -40,6 +43,21 @@ func TestHardening(t *testing.T) {
 			// InResponseTo from another one.
 			name: "two bearer confirmations, one naming a foreign request",
 			r:    func() samltest.Response { r := standard(); r.BeforeSign = secondBearer("FOREIGN"); return r }(),
+			want: saml.CodeMalformed, msg: "more than one bearer SubjectConfirmation",
+		},
+		{
+			// A bearer without SubjectConfirmationData was not counted.
+			name: "a bearer confirmation without data, then one with data",
+			r: func() samltest.Response {
+				r := standard()
+				r.BeforeSign = func(doc *etree.Document) {
+					subj := doc.FindElement("//Subject")
+					sc := subj.FindElement("./SubjectConfirmation").Copy()
+					sc.RemoveChild(sc.FindElement("./SubjectConfirmationData"))
+					subj.InsertChildAt(1, sc)
+				}
+				return r
+			}(),
 			want: saml.CodeMalformed, msg: "more than one bearer SubjectConfirmation",
 		},
 		{
@@ -138,7 +156,12 @@ func TestAllowedEmailDomains(t *testing.T) {
 		{name: "zero-width space", domains: []string{"example.com"}, email: "alice\u200b@example.com",
 			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
 		{name: "IDNA: Unicode domain allowed, Punycode asserted", domains: []string{"Bücher.example"}, email: "alice@xn--bcher-kva.example"},
-		{name: "IDNA: Punycode allowed, Unicode asserted", domains: []string{"xn--bcher-kva.example"}, email: "alice@BÜCHER.example"},
+		{name: "IDNA: Punycode allowed, Unicode asserted", domains: []string{"xn--bcher-kva.example"}, email: "alice@Bücher.EXAMPLE"},
+		// Unicode lower-casing is a mapping: the Kelvin sign became ASCII
+		// k, so this spelling passed for key.example.
+		{name: "IDNA: Kelvin sign for k", domains: []string{"key.example"}, email: "ceo@\u212Aey.example",
+			want: saml.CodeEmailDomainNotAllowed, actual: "not a plain address"},
+		{name: "IDNA: upper-case non-ASCII letter", domains: []string{"xn--bcher-kva.example"}, email: "alice@BÜCHER.example"},
 		{name: "IDNA: another domain", domains: []string{"bücher.example"}, email: "alice@bucher.example",
 			want: saml.CodeEmailDomainNotAllowed, actual: "bucher.example"},
 		{name: "IDNA: actual is the ASCII form", domains: []string{"example.com"}, email: "alice@bücher.example",
@@ -177,7 +200,7 @@ func TestAllowedEmailDomains(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "@example.com", ".example.com", "a b.com", "example.com.", "ｅxample.com", "exa_mple.com", "xn--zz.example"} {
+	for _, bad := range []string{"", "@example.com", ".example.com", "a b.com", "example.com.", "ｅxample.com", "exa_mple.com", "xn--zz.example", "\u212Aey.example"} {
 		cfg := baseConfig(t)
 		cfg.AllowedEmailDomains = []string{bad}
 		if _, err := saml.NewConnection(cfg); !errors.Is(err, saml.CodeConfigInvalid) {
@@ -199,5 +222,68 @@ func TestDigitLeadingIDs(t *testing.T) {
 		if id.AssertionID != r.AssertionID {
 			t.Errorf("%v: AssertionID = %q", sign, id.AssertionID)
 		}
+	}
+}
+
+// TestErrorHoldsNoAssertion: an *Error is often logged whole, as JSON or
+// with %+v. crewjam's InvalidResponseError carries the full response XML in
+// an exported field; Err held it, so json.Marshal of a refused response's
+// error revealed the user's email and groups.
+func TestErrorHoldsNoAssertion(t *testing.T) {
+	idp := newIdP(t, "idp")
+	tampered := func(doc *etree.Document) { doc.FindElement("//NameID").SetText("x" + aliceEmail) }
+	tests := []struct {
+		name string
+		edit func(r *samltest.Response)
+		cfg  func(c *saml.ConnectionConfig)
+		want saml.Code
+		is   error // a crewjam sentinel the cause still matches
+	}{
+		{name: "signature invalid", edit: func(r *samltest.Response) { r.Mutate = tampered }, want: saml.CodeSignatureInvalid, is: crewjam.ErrInvalidSignature},
+		{name: "signature invalid, both signed", edit: func(r *samltest.Response) { r.Sign, r.Mutate = samltest.SignBoth, tampered }, want: saml.CodeSignatureInvalid},
+		{name: "audience mismatch", edit: func(r *samltest.Response) { r.Audience = "urn:samlgate:globex" }, want: saml.CodeAudienceMismatch, is: crewjam.ErrAudienceMismatch},
+		{name: "issuer mismatch", edit: func(r *samltest.Response) { r.Issuer = "https://sso.jumpcloud.com/saml2/globex" }, want: saml.CodeIssuerMismatch},
+		{name: "in response to mismatch", edit: func(r *samltest.Response) { r.InResponseTo = "FOREIGN" }, want: saml.CodeInResponseToMismatch},
+		{name: "recipient mismatch", edit: func(r *samltest.Response) { r.Recipient = acsURL + "x" }, want: saml.CodeRecipientMismatch},
+		{name: "group not allowed", cfg: func(c *saml.ConnectionConfig) {
+			c.Groups.AllowedGroups = []string{"Nobody"}
+		}, want: saml.CodeGroupNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := standard()
+			if tt.edit != nil {
+				tt.edit(&r)
+			}
+			cfg := baseConfig(t)
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			e := refuse(t, newConn(t, cfg), mint(t, idp, r), tt.want)
+			if tt.is != nil && !errors.Is(e, tt.is) {
+				t.Errorf("errors.Is(err, %v) = false: %s", tt.is, e.Detail())
+			}
+			// Nor can a caller reach the response through the chain.
+			if ire := (*crewjam.InvalidResponseError)(nil); errors.As(e, &ire) {
+				t.Errorf("the error chain holds crewjam's InvalidResponseError, with the response XML (%d bytes)", len(ire.Response))
+			}
+			j, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outputs := map[string]string{
+				"json":      string(j),
+				"%+v":       fmt.Sprintf("%+v", e),
+				"%+v value": fmt.Sprintf("%+v", *e),
+				"%#v value": fmt.Sprintf("%#v", *e),
+			}
+			for how, out := range outputs {
+				for _, secret := range append([]string{aliceEmail, "Alice", "Liddell", "<saml", `\u003csaml`, "xmlns", "SignatureValue"}, aliceGroups...) {
+					if strings.Contains(out, secret) {
+						t.Errorf("%s of the error holds %q:\n%s", how, secret, out)
+					}
+				}
+			}
+		})
 	}
 }

@@ -136,7 +136,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 	if err := c.readFields(id); err != nil {
 		return nil, err
 	}
-	if err := c.checkEmailDomain(id.Email); err != nil {
+	if err := c.checkEmail(id.Email); err != nil {
 		return nil, err
 	}
 	if err := c.emailVerified(id); err != nil {
@@ -157,7 +157,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 	return id, nil
 }
 
-// checkEmailDomain refuses an email that is not one plain address (see
+// checkEmail refuses an email that is not one plain address (see
 // attributes.PlainEmail), and, when AllowedEmailDomains is set, one at
 // another domain. A non-plain email is refused even without domain
 // restrictions: "CEO <ceo@acme.example> x@beta.example" is no IdP's real
@@ -165,7 +165,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 // X-Forwarded-Email, a mailer, an account lookup) may read another
 // address in it than the one this check saw. Neither error quotes the
 // address: at most its domain.
-func (c *Connection) checkEmailDomain(email string) *Error {
+func (c *Connection) checkEmail(email string) *Error {
 	domain, plain := attributes.EmailDomain(email)
 	switch {
 	case email == "" && len(c.emailDomains) == 0:

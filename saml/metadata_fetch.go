@@ -112,6 +112,7 @@ type MetadataFetcher struct {
 	// means any host; a non-nil empty slice is refused.
 	AllowedHosts []string
 
+	// refreshMu runs Refresh calls one at a time, from fetch to adoption.
 	refreshMu sync.Mutex
 	state     atomic.Pointer[fetchedMetadata]
 }
@@ -219,14 +220,17 @@ func (f *MetadataFetcher) fetch(ctx context.Context) ([]byte, *idpMetadata, *Err
 // good copy, adopts it (after OnUpdate, when set, accepts it): the
 // certificates it lists become those Certificates returns. An error (from
 // Fetch, a changed entity ID, or OnUpdate) leaves the last good copy in
-// service.
+// service. Refresh calls run one at a time, fetch included, so that the
+// copy adopted last is the one fetched last (never a slow, older copy
+// after a newer one) and OnUpdate calls stay ordered: a Refresh made while
+// another runs waits for it.
 func (f *MetadataFetcher) Refresh(ctx context.Context) error {
+	f.refreshMu.Lock()
+	defer f.refreshMu.Unlock()
 	body, md, ferr := f.fetch(ctx)
 	if ferr != nil {
 		return ferr
 	}
-	f.refreshMu.Lock()
-	defer f.refreshMu.Unlock() // one refresh at a time: OnUpdate calls stay ordered
 	prev := f.state.Load()
 	if prev != nil && bytes.Equal(body, prev.raw) {
 		f.state.Store(&fetchedMetadata{raw: prev.raw, md: prev.md, certs: prev.certs, at: time.Now()})

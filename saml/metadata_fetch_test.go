@@ -370,7 +370,69 @@ func TestMetadataFetcherBeforeRefresh(t *testing.T) {
 	cfg := baseConfig(t)
 	cfg.IdPCertificatesPEM = nil
 	cfg.Certificates = f
-	if _, err := saml.NewConnection(cfg); !errors.Is(err, saml.CodeConfigInvalid) {
+	_, err := saml.NewConnection(cfg)
+	e := checkError(t, err, saml.CodeConfigInvalid)
+	// The fetcher's own message says what to do; the password stays out.
+	checkMessage(t, e, "Certificates: the IdP certificate source failed: no IdP metadata has been fetched yet", "call Refresh first")
+	if strings.Contains(err.Error(), "secret") {
 		t.Errorf("NewConnection on an empty fetcher: %v", err)
+	}
+}
+
+// TestMetadataFetcherConcurrentRefresh: two Refresh calls at once adopt
+// their copies in the order they fetched them. Refresh fetched outside its
+// lock, so a slow first fetch could adopt an older copy after a later
+// Refresh had adopted a newer one, bringing a removed certificate back.
+func TestMetadataFetcherConcurrentRefresh(t *testing.T) {
+	older, newer := newIdP(t, "idp").Metadata(), newIdP(t, "idp2").Metadata()
+	_, newCert := keyPair(t, "idp2")
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var requests atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := newer
+		if requests.Add(1) == 1 {
+			// The first request is slow, and gets what the IdP served
+			// before its rotation.
+			close(arrived)
+			<-release
+			body = older
+		}
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	f := &saml.MetadataFetcher{URL: srv.URL + "/saml2/metadata/acme", Client: srv.Client()}
+
+	ctx := context.Background()
+	first, second := make(chan error, 1), make(chan error, 1)
+	go func() { first <- f.Refresh(ctx) }()
+	<-arrived
+	go func() { second <- f.Refresh(ctx) }()
+	var secondErr error
+	secondDone := false
+	select {
+	case secondErr = <-second: // it did not wait for the first
+		secondDone = true
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first Refresh: %v", err)
+	}
+	if !secondDone {
+		secondErr = <-second
+	}
+	if secondErr != nil {
+		t.Fatalf("second Refresh: %v", secondErr)
+	}
+	certs, err := f.Certificates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(certs) != 1 || !certs[0].Equal(newCert) {
+		t.Errorf("after both Refresh calls the fetcher serves %s, not the copy fetched last (%s)", saml.Fingerprint(certs[0]), saml.Fingerprint(newCert))
+	}
+	if !bytes.Equal(f.Metadata(), newer) {
+		t.Error("Metadata() is not the copy fetched last")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/samlgate/samlgate/groups"
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samltest"
@@ -185,6 +187,16 @@ func TestReplayCacheKeyAndExpiry(t *testing.T) {
 	mustVerify(t, conn, mint(t, idp, r))
 	if want := pinned.Add(time.Minute + 3*time.Minute); !cache.until[1].Equal(want) {
 		t.Errorf("expiresAt %v, want %v", cache.until[1], want)
+	}
+	// The Response's IssueInstant narrows the window Verify accepts, not
+	// the entry: around an assertion signed alone, the sender may set it
+	// earlier, and must not get the entry dropped before the assertion
+	// (wrapped anew, with a later one) stops being accepted.
+	r = standard()
+	r.Mutate = func(doc *etree.Document) { doc.Root().CreateAttr("IssueInstant", "2026-01-15T09:59:30.000Z") }
+	mustVerify(t, conn, mint(t, idp, r))
+	if want := pinned.Add(DefaultEdge); !cache.until[2].Equal(want) {
+		t.Errorf("expiresAt %v, want %v (the assertion's own end)", cache.until[2], want)
 	}
 }
 

@@ -112,13 +112,9 @@ func (ps *pinSet) fingerprints() string {
 	return strings.Join(fps, ", ")
 }
 
-// sigVerifier is crewjam's hook for checking XML signatures. It still has
-// goxmldsig do all the cryptography, against the pinned certificates parsed
-// once at construction; what it adds is that the message's KeyInfo is
-// dropped (so the certificate in the message can never be the trust
-// anchor) and that base64 whitespace in SignatureValue, which XML Schema's
-// base64Binary allows and Google Workspace sends, is removed first. Neither
-// element is covered by the digest, so this weakens nothing.
+// sigVerifier is crewjam's hook for checking XML signatures: goxmldsig does
+// all the cryptography, against each pinned certificate in turn, on the
+// Signature as forPinnedKeys prepares it.
 type sigVerifier struct {
 	pins []pinnedCert
 	// prefer are the pinned certificates the message's KeyInfo named

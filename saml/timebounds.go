@@ -138,11 +138,11 @@ func (c *Connection) emptyWindow(start, end time.Time, startName, endName string
 	if gap < 2*c.skew {
 		return nil
 	}
-	code := CodeExpired
-	if startName != "IssueInstant" {
+	code := CodeExpired // issued after the assertion's validity ended
+	if startName != "IssueInstant" && startName != "Response IssueInstant" {
 		code = CodeNotYetValid // a NotBefore too late, rather than an end too early
 	}
-	e := newError(code, fmt.Sprintf("the assertion's validity window is empty: it starts (%s, %s) %s after it ends (%s, %s), more than this connection's clock skew (%s) bridges on both sides",
+	e := newError(code, fmt.Sprintf("the response's validity window is empty: it starts (%s, %s) %s after it ends (%s, %s), more than this connection's clock skew (%s) bridges on both sides",
 		startName, fmtTime(start), humanDuration(gap), endName, fmtTime(end), c.skew))
 	e.withHint(hintTimeBounds)
 	e.mismatch(fmt.Sprintf("a window from %s until %s, ± %s clock skew, that is not empty", startName, endName, c.skew), "clock "+fmtTime(now)).Now = now

@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // maxQuoted bounds a value from the message quoted in an error.
@@ -159,25 +160,64 @@ func (t *trackingVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *e
 // response altered outside the assertion (a proxy, a capture tool) from
 // an altered assertion. It only runs on a refused response and decides
 // nothing: the response is refused whatever it finds.
+//
+// The Assertion is checked as crewjam checks it: detached from the
+// Response with every namespace declaration in scope. goxmldsig copies the
+// element it is given without its ancestors' declarations, so the
+// Assertion in place, whose saml2 prefix the Response may declare, would
+// canonicalize without it and never verify.
 func (c *Connection) diagnoseSignatures(v *trackingVerifier, m *message, ps *pinSet, at time.Time) {
 	m.failedSignature = v.last
 	if v.last != "Response" || !m.assertionSigned {
+		return
+	}
+	m.assertionSignatureOK = sigInvalid
+	a, err := detach(m.assertion)
+	if err != nil {
+		// crewjam's own detaching would fail alike: to crewjam the
+		// Assertion's signature does not verify either.
 		return
 	}
 	vc := dsig.NewDefaultValidationContext(nil)
 	vc.IdAttribute = "ID"
 	vc.Clock = dsig.NewFakeClockAt(at)
 	check := &sigVerifier{pins: ps.pins, prefer: m.named}
-	if _, err := check.VerifySignedElement(vc, m.assertion); err != nil {
-		m.assertionSignatureOK = sigInvalid
-		return
+	if _, err := check.VerifySignedElement(vc, a); err == nil {
+		m.assertionSignatureOK = sigValid
 	}
-	m.assertionSignatureOK = sigValid
 }
 
-// checkTimes judges the verified assertion against the real clock with the
-// connection's skew, and returns the end of its validity (for the replay
-// cache). The window is the intersection of every bound the IdP set.
+// detach returns a copy of el that declares every namespace in scope at
+// el, as crewjam hands a signed element to the SignatureVerifier.
+func detach(el *etree.Element) (*etree.Element, error) {
+	ctx, err := scopeOf(el.Parent())
+	if err != nil {
+		return nil, err
+	}
+	return etreeutils.NSDetatch(ctx, el)
+}
+
+// scopeOf is the namespace context inside el: etreeutils'
+// NSBuildParentContext and SubContext, without the node budget of the
+// default context, which NSDetatch would spend on the detached element's
+// descendants (an assertion listing a thousand groups exceeds it); crewjam
+// detaches without it too. The message's size and depth are bounded
+// already (MaxResponseBytes, parseGuarded).
+func scopeOf(el *etree.Element) (etreeutils.NSContext, error) {
+	if el == nil {
+		return etreeutils.EmptyNSContext, nil
+	}
+	ctx, err := scopeOf(el.Parent())
+	if err != nil {
+		return ctx, err
+	}
+	return ctx.SubContext(el)
+}
+
+// checkTimes judges the verified assertion, and the Response's
+// IssueInstant, against the real clock with the connection's skew, and
+// returns the end of the assertion's validity (for the replay cache). The
+// window is the intersection of every bound the IdP set.
 func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time) (time.Time, *Error) {
 	start, startName := a.IssueInstant, "IssueInstant"
 	end, endName := a.IssueInstant.Add(c.maxDelay), fmt.Sprintf("IssueInstant + MaxIssueDelay (%s)", c.maxDelay)
@@ -199,15 +239,32 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 			end, endName = scd.NotOnOrAfter, "SubjectConfirmationData NotOnOrAfter"
 		}
 	}
+	// The replay cache keeps the assertion's ID for as long as the
+	// assertion's own bounds allow: the Response around an assertion that
+	// is signed alone is the sender's to change, and must not shorten that.
+	replayEnd := end
+	// The Response's IssueInstant is bounded like the assertion's, with this
+	// connection's skew and MaxIssueDelay: crewjam checked it with its own,
+	// wider, tolerances at the instant crewjamClock chose. It is the value
+	// inspect read (the one crewjam reads, signed when the Response is), and
+	// can only narrow the window.
+	if ri := m.responseIssueInstant; !ri.IsZero() {
+		if ri.After(start) {
+			start, startName = ri, "Response IssueInstant"
+		}
+		if re := ri.Add(c.maxDelay); re.Before(end) {
+			end, endName = re, fmt.Sprintf("Response IssueInstant + MaxIssueDelay (%s)", c.maxDelay)
+		}
+	}
 	if e := c.emptyWindow(start, end, startName, endName, now); e != nil {
-		return end, e
+		return replayEnd, e
 	}
 	// A session that the IdP says is already over must not start here.
 	for _, st := range a.AuthnStatements {
 		if st.SessionNotOnOrAfter != nil && !now.Before(st.SessionNotOnOrAfter.Add(c.skew)) {
 			e := newError(CodeExpired, fmt.Sprintf("the IdP session ended %s ago (SessionNotOnOrAfter)", humanDuration(now.Sub(st.SessionNotOnOrAfter.Add(c.skew)))))
 			e.mismatch(fmt.Sprintf("a session valid until after the clock, ± %s clock skew", c.skew), "SessionNotOnOrAfter "+fmtTime(*st.SessionNotOnOrAfter)).Now = now
-			return end, e
+			return replayEnd, e
 		}
 	}
 	window := fmt.Sprintf("from %s until %s, ± %s clock skew", fmtTime(start), fmtTime(end), c.skew)
@@ -215,13 +272,13 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 	case now.Before(start.Add(-c.skew)):
 		e := newError(CodeNotYetValid, fmt.Sprintf("the response becomes valid only in %s: this server's clock is behind the IdP's", humanDuration(start.Add(-c.skew).Sub(now))))
 		e.mismatch(window, "clock "+fmtTime(now)).Now = now
-		return end, e
+		return replayEnd, e
 	case !now.Before(end.Add(c.skew)):
 		e := newError(CodeExpired, fmt.Sprintf("the response expired %s ago", humanDuration(now.Sub(end.Add(c.skew)))))
 		e.mismatch(window, "clock "+fmtTime(now)).Now = now
-		return end, e
+		return replayEnd, e
 	}
-	return end, nil
+	return replayEnd, nil
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -236,11 +293,14 @@ func (c *Connection) bearerData(a *crewjam.Assertion) (*crewjam.SubjectConfirmat
 		return nil, nil
 	}
 	var found *crewjam.SubjectConfirmationData
+	bearers := 0
 	for _, sc := range a.Subject.SubjectConfirmations {
 		if sc.Method != bearer {
 			continue
 		}
-		if found != nil {
+		// Counted whether or not it has data: crewjam skips one without
+		// and accepts the next.
+		if bearers++; bearers > 1 {
 			return nil, newError(CodeMalformed, "the assertion has more than one bearer SubjectConfirmation")
 		}
 		found = sc.SubjectConfirmationData

@@ -677,8 +677,10 @@ func TestSignatureInvalidWhich(t *testing.T) {
 	tests := []struct {
 		name    string
 		sign    samltest.Sign
+		groups  int // memberOf values, when not the standard ones
 		mutate  func(t testing.TB, doc *etree.Document)
 		message string
+		absent  string // what the message must not say
 	}{
 		{name: "Response altered outside the Assertion", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
 			doc.Root().CreateAttr("Consent", "urn:oasis:names:tc:SAML:2.0:consent:obtained")
@@ -695,22 +697,60 @@ func TestSignatureInvalidWhich(t *testing.T) {
 			signCustom(t, "attacker", response(doc), response(doc), nil)
 			signatureOf(response(doc)).RemoveChild(signatureOf(response(doc)).SelectElement("KeyInfo"))
 		}, message: "the Response's signature does not verify, while the Assertion's own signature does"},
+		// The diagnosis checked the Assertion in place, and goxmldsig
+		// copied it without the namespaces its ancestors declare: an
+		// Assertion that declares none of its own looked altered too.
+		{name: "Response altered outside the Assertion, saml2 declared on the Response only", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			declareOnResponse(doc)
+			doc.Root().CreateAttr("Consent", "urn:oasis:names:tc:SAML:2.0:consent:obtained")
+		}, message: "the Response's signature does not verify, while the Assertion's own signature does"},
+		{name: "Assertion altered, saml2 declared on the Response only", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			declareOnResponse(doc)
+			doc.FindElement("//NameID").SetText(mallory)
+		}, message: "neither the Response's signature nor the Assertion's verifies"},
+		// Detaching must not run out of goxmldsig's default node budget.
+		{name: "Response altered outside an Assertion listing 2000 groups", sign: samltest.SignBoth, groups: 2000, mutate: func(_ testing.TB, doc *etree.Document) {
+			doc.Root().CreateAttr("Consent", "urn:oasis:names:tc:SAML:2.0:consent:obtained")
+		}, message: "the Response's signature does not verify, while the Assertion's own signature does"},
 		{name: "only the Assertion signed", sign: samltest.SignAssertion, mutate: func(_ testing.TB, doc *etree.Document) {
 			doc.FindElement("//NameID").SetText(mallory)
-		}, message: "altered after the IdP signed it"},
+		}, message: "altered after the IdP signed it", absent: "Response's signature"},
+		// crewjam refuses this before it checks either signature: nothing
+		// says which one failed.
+		{name: "both signed, the xml prefix redeclared on the Response", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			doc.Root().CreateAttr("xmlns:xml", "urn:evil")
+		}, message: "altered after the IdP signed it", absent: "Response's signature"},
+		{name: "both signed, the xml prefix redeclared on the Assertion", sign: samltest.SignBoth, mutate: func(_ testing.TB, doc *etree.Document) {
+			assertion(doc).CreateAttr("xmlns:xml", "urn:evil")
+		}, message: "neither the Response's signature nor the Assertion's verifies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := standard()
 			r.Sign = tt.sign
+			for i := range tt.groups {
+				r.Groups = append(r.Groups, fmt.Sprintf("group-%04d", i))
+			}
 			r.Mutate = func(doc *etree.Document) { tt.mutate(t, doc) }
 			e := refuse(t, conn, mint(t, idp, r), saml.CodeSignatureInvalid)
 			checkMessage(t, e, tt.message)
-			if tt.name == "only the Assertion signed" && strings.Contains(e.Message, "Response's signature") {
-				t.Errorf("a response with one signature names the Response's: %q", e.Message)
+			if tt.absent != "" && strings.Contains(e.Message, tt.absent) {
+				t.Errorf("Message %q says %q", e.Message, tt.absent)
 			}
 		})
 	}
+}
+
+// declareOnResponse moves the saml2 namespace declarations of the
+// Assertion and of the Response's Issuer to the Response, as IdPs that
+// declare every prefix on the root do. Exclusive canonicalization renders
+// a declaration where it is used, whatever element declares it, so both
+// signatures still verify.
+func declareOnResponse(doc *etree.Document) {
+	for _, el := range []*etree.Element{assertion(doc), doc.Root().SelectElement("Issuer")} {
+		el.RemoveAttr("xmlns:saml2")
+	}
+	doc.Root().CreateAttr("xmlns:saml2", nsAssertion)
 }
 
 // TestInResponseToDisabledIdPInitiatedMessage: with IdP-initiated logins
@@ -760,6 +800,16 @@ func TestTimeWindow(t *testing.T) {
 			return r
 		}, want: saml.CodeNotYetValid, message: "becomes valid only in 30s",
 			expected: "from 2026-01-15T10:02:00.000Z until 2026-01-15T10:10:00.000Z, ± 30s clock skew"},
+		// The Response's IssueInstant is judged with the connection's skew
+		// too, not only by crewjam's wider tolerances.
+		{name: "signed Response issued 150s after its Assertion, skew 10s", now: pinned.Add(10 * time.Second), skew: 10 * time.Second, delay: 10 * time.Minute, r: func() samltest.Response {
+			return responseIssuedAt(pinned.Add(150 * time.Second))
+		}, want: saml.CodeNotYetValid, message: "becomes valid only in 2m10s",
+			expected: "from 2026-01-15T10:02:30.000Z until 2026-01-15T10:05:00.000Z, ± 10s clock skew"},
+		{name: "signed Response issued 60s before its Assertion, past MaxIssueDelay", now: pinned.Add(50 * time.Second), skew: 10 * time.Second, r: func() samltest.Response {
+			return responseIssuedAt(pinned.Add(-60 * time.Second))
+		}, want: saml.CodeExpired, message: "expired 10s ago",
+			expected: "from 2026-01-15T10:00:00.000Z until 2026-01-15T10:00:30.000Z, ± 10s clock skew"},
 		{name: "SubjectConfirmationData NotOnOrAfter earlier than Conditions", now: pinned.Add(2 * time.Minute), skew: time.Second, delay: 10 * time.Minute, r: func() samltest.Response {
 			r := standard()
 			r.BeforeSign = func(doc *etree.Document) {
@@ -787,6 +837,17 @@ func TestTimeWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// responseIssuedAt is the standard response, both signed, whose Response
+// IssueInstant (not its Assertion's) is at.
+func responseIssuedAt(at time.Time) samltest.Response {
+	r := standard()
+	r.Sign = samltest.SignBoth
+	r.BeforeSign = func(doc *etree.Document) {
+		doc.Root().CreateAttr("IssueInstant", at.UTC().Format("2006-01-02T15:04:05.000Z"))
+	}
+	return r
 }
 
 // TestInconsistentTimeBounds: timestamps of one response that contradict
@@ -832,6 +893,20 @@ func TestInconsistentTimeBounds(t *testing.T) {
 				"Conditions NotBefore, 2026-01-15T10:04:00.000Z) 2m30s after it ends (IssueInstant + MaxIssueDelay (1m30s)",
 				"clock skew (1m0s)"},
 			expected: "a window from Conditions NotBefore until IssueInstant + MaxIssueDelay (1m30s), ± 1m0s clock skew, that is not empty"},
+		// crewjam, at the Assertion's IssueInstant, accepts a Response
+		// issued up to its own skew (3 minutes) later: a 10-second skew
+		// does not bridge a Response issued after the Assertion's
+		// MaxIssueDelay ended.
+		{name: "signed Response issued 150s after its Assertion, skew 10s", skew: 10 * time.Second, now: pinned.Add(10 * time.Second), edit: func(r *samltest.Response) {
+			*r = responseIssuedAt(pinned.Add(150 * time.Second))
+		}, want: saml.CodeExpired, message: []string{
+			"validity window is empty",
+			"(Response IssueInstant, 2026-01-15T10:02:30.000Z) 1m0s after it ends (IssueInstant + MaxIssueDelay (1m30s), 2026-01-15T10:01:30.000Z)",
+			"clock skew (10s)"},
+			expected: "a window from Response IssueInstant until IssueInstant + MaxIssueDelay (1m30s), ± 10s clock skew, that is not empty"},
+		{name: "signed Response issued 20s after its Assertion, skew 10s", skew: 10 * time.Second, now: pinned.Add(25 * time.Second), edit: func(r *samltest.Response) {
+			*r = responseIssuedAt(pinned.Add(20 * time.Second))
+		}},
 		{name: "SubjectConfirmationData NotOnOrAfter before NotBefore, skew 30s", skew: 30 * time.Second, now: verifyAt, edit: func(r *samltest.Response) {
 			r.NotBefore = pinned.Add(-time.Minute)
 			r.BeforeSign = func(doc *etree.Document) {

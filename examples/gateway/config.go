@@ -84,9 +84,15 @@ type Config struct {
 	WebSockets bool `yaml:"websockets,omitempty" json:"websockets,omitempty"`
 	// MaxConnsPerIP bounds the connections one client address (an IPv6
 	// /64) holds open at once on listen: a slow POST holds one for up to
-	// 30 seconds. Default 64; 0 removes the bound (for a gateway that sees
-	// only its reverse proxy's address: bound clients there instead).
+	// 30 seconds. Default 64; 0 removes the bound.
 	MaxConnsPerIP *int `yaml:"max_conns_per_ip,omitempty" json:"max_conns_per_ip,omitempty"`
+	// TrustedProxies are the addresses (IPs or CIDRs) of the reverse
+	// proxies in front of the gateway (the TLS terminator), whose
+	// connections max_conns_per_ip does not count: every client's requests
+	// arrive from a proxy's address, so bounding it would bound the whole
+	// site. Default: the loopback addresses (a proxy on the same host).
+	// Bound clients at the proxy instead.
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty" json:"trusted_proxies,omitempty"`
 
 	// Connections are the IdP applications, in samlconfig's format. A
 	// connection may give idp_metadata_url: the gateway fetches it at
@@ -171,6 +177,35 @@ const (
 	// what a listener can hold.
 	defaultMaxConnsPerIP = 64
 )
+
+// trustedProxies parses trusted_proxies, with its default.
+func (c *Config) trustedProxies() ([]*net.IPNet, error) {
+	list := c.TrustedProxies
+	if list == nil {
+		list = []string{"127.0.0.0/8", "::1/128"}
+	}
+	var out []*net.IPNet
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", s)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
 
 // maxConnsPerIP is max_conns_per_ip with its default; 0 means no bound.
 func (c *Config) maxConnsPerIP() int {
@@ -260,6 +295,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxConnsPerIP != nil && *c.MaxConnsPerIP < 0 {
 		return errors.New("max_conns_per_ip: must not be negative (0 removes the bound)")
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
 	}
 	if o := c.OverflowSessions; o != nil && (o.MaxSessions < 0 || o.MaxPerUser < 0) {
 		return errors.New("overflow_sessions: max_sessions and max_per_user must not be negative (leave one out for the default)")

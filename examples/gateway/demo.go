@@ -158,7 +158,11 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	bgCtx, cancel := context.WithCancel(ctx)
 	d.stopBackground = cancel
 	d.app.run(bgCtx)
-	d.group.start(&listener{name: "gateway", ln: limitPerIP(gwLn, d.Config.maxConnsPerIP(), logger), srv: newHTTPServer(h, logger)})
+	proxies, err := d.Config.trustedProxies()
+	if err != nil { // validated at load: unreachable
+		return nil, err
+	}
+	d.group.start(&listener{name: "gateway", ln: limitPerIP(gwLn, d.Config.maxConnsPerIP(), proxies, logger), srv: newHTTPServer(h, logger)})
 	d.group.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(d.app.metricsHandler(), logger)})
 	return d, nil
 }

@@ -301,7 +301,7 @@ func TestPerIPListener(t *testing.T) {
 	}
 	var logs syncBuffer
 	logger := newJSONLogger(&logs)
-	lim := limitPerIP(ln, 2, logger).(*perIPListener)
+	lim := limitPerIP(ln, 2, nil, logger).(*perIPListener)
 	srv := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }), logger)
 	go func() { _ = srv.Serve(lim) }()
 	t.Cleanup(func() { _ = srv.Close() })
@@ -352,8 +352,15 @@ func TestPerIPListener(t *testing.T) {
 	if !waitFor(t, 2*time.Second, func() bool { return lim.open("127.0.0.1") == 0 }) {
 		t.Errorf("%d connections counted after every one closed, want 0", lim.open("127.0.0.1"))
 	}
-	if limitPerIP(ln, 0, logger) != ln {
+	if limitPerIP(ln, 0, nil, logger) != ln {
 		t.Error("max_conns_per_ip 0 still wraps the listener")
+	}
+
+	// A trusted proxy's connections are not counted: every client's
+	// requests come from its address.
+	proxied := limitPerIP(ln, 1, []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)}}, logger).(*perIPListener)
+	if !proxied.exempted(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}) || proxied.exempted(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}) {
+		t.Error("trusted proxy exemption does not match exactly the listed address")
 	}
 }
 
@@ -364,6 +371,9 @@ func TestRunConfigMaxConnsPerIP(t *testing.T) {
 	defer upstream.Close()
 	dir := writeConfigDir(t)
 	cfg := strings.NewReplacer("KEY", testKey32, "127.0.0.1:8443", "127.0.0.1:0", "127.0.0.1:9191", "127.0.0.1:0", "http://127.0.0.1:3000", upstream.URL).Replace(goodYAML)
+	// The proxy in front is elsewhere: the test's loopback clients are
+	// clients, not a trusted proxy (loopback is trusted by default).
+	cfg += "trusted_proxies: [192.0.2.1]\n"
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -107,8 +107,12 @@ func runConfig(ctx context.Context, path string, logger *slog.Logger, started fu
 		logger.Warn("insecure_cookies is on: session cookies are sent over plain http; use only for a local demo")
 	}
 	a.run(ctx)
+	proxies, err := cfg.trustedProxies()
+	if err != nil { // validated at load: unreachable
+		return err
+	}
 	g := newServerGroup(logger)
-	g.start(&listener{name: "gateway", ln: limitPerIP(gwLn, cfg.maxConnsPerIP(), logger), srv: newHTTPServer(h, logger)})
+	g.start(&listener{name: "gateway", ln: limitPerIP(gwLn, cfg.maxConnsPerIP(), proxies, logger), srv: newHTTPServer(h, logger)})
 	g.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(a.metricsHandler(), logger)})
 	logger.Info("gateway started",
 		"listen", gwLn.Addr().String(),

@@ -154,12 +154,13 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 // escape the bound. A connection over the bound is answered 503 and
 // closed before any of its request is read.
 //
-// Behind a reverse proxy every connection comes from the proxy's address:
-// there, raise the bound or set max_conns_per_ip to 0, and bound clients
-// at the proxy.
+// Behind a reverse proxy every connection comes from the proxy's address,
+// so the proxies' addresses (trusted_proxies; loopback by default) are not
+// counted: bound clients at the proxy.
 type perIPListener struct {
 	net.Listener
 	max    int
+	exempt []*net.IPNet
 	logger *slog.Logger
 
 	mu    sync.Mutex
@@ -177,13 +178,28 @@ const refusalLogInterval = 10 * time.Second
 // tooManyConns is what a refused connection reads.
 const tooManyConns = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 43\r\n\r\ntoo many connections from your address now\n"
 
-// limitPerIP wraps ln with a bound of max connections per client address;
-// max 0 returns ln as it is.
-func limitPerIP(ln net.Listener, max int, logger *slog.Logger) net.Listener {
+// limitPerIP wraps ln with a bound of max connections per client address,
+// except for the exempt addresses (the trusted proxies); max 0 returns ln
+// as it is.
+func limitPerIP(ln net.Listener, max int, exempt []*net.IPNet, logger *slog.Logger) net.Listener {
 	if max <= 0 {
 		return ln
 	}
-	return &perIPListener{Listener: ln, max: max, logger: logger, conns: make(map[string]int)}
+	return &perIPListener{Listener: ln, max: max, exempt: exempt, logger: logger, conns: make(map[string]int)}
+}
+
+// exempted reports a connection from a trusted proxy.
+func (l *perIPListener) exempted(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	for _, n := range l.exempt {
+		if n.Contains(ta.IP) {
+			return true
+		}
+	}
+	return false
 }
 
 // Accept returns the next connection within the bound, answering and
@@ -193,6 +209,9 @@ func (l *perIPListener) Accept() (net.Conn, error) {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
+		}
+		if l.exempted(c.RemoteAddr()) {
+			return c, nil
 		}
 		key := clientKey(c.RemoteAddr())
 		l.mu.Lock()

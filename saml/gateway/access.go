@@ -59,9 +59,10 @@ func newSessionAccess(cfg saml.ConnectionConfig) sessionAccess {
 	}
 	for _, d := range cfg.AllowedEmailDomains {
 		ascii, err := attributes.NormalizeDomain(strings.TrimSpace(d))
-		if err != nil {
-			// saml.NewConnection refused it already; match nothing.
-			continue
+		if err != nil && a.err == nil {
+			// saml.NewConnection refused it already. Should it reach here,
+			// fail closed: skipping it could leave no restriction at all.
+			a.err = err
 		}
 		a.emailDomains = append(a.emailDomains, ascii)
 	}

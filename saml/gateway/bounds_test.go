@@ -179,11 +179,13 @@ func TestRevokeUser(t *testing.T) {
 		revoked bool // alice's sessions end
 		wantErr error
 	}{
-		{"overflow store", nil, 200, true, nil},
+		// Without a SessionStore the overflow sessions end, and the error
+		// says that sessions in cookies cannot.
+		{"overflow store", nil, 200, true, saml.CodeConfigInvalid},
 		{"MemorySessionStore", func(clk *gwClock) gateway.SessionStore {
 			return gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, clk.Now)
 		}, 2, true, nil},
-		{"stateless cookies: nothing kept, nothing to revoke", nil, 2, false, nil},
+		{"stateless cookies: nothing kept, an error says so", nil, 2, false, saml.CodeConfigInvalid},
 		{"SessionStore without a user index", func(*gwClock) gateway.SessionStore { return newGwStore() }, 2, false, saml.CodeConfigInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,5 +237,29 @@ func TestRevokeUser(t *testing.T) {
 	}
 	if got := gwOpens(rotated.handler, []*http.Cookie{before, after}); !equalBools(got, []bool{false, false}) {
 		t.Errorf("after revocation across a key rotation: opens %v, want none", got)
+	}
+}
+
+// One tenant's IdP can assert any number of subjects: the overflow store
+// is per connection, so its users can evict only each other, never another
+// tenant's.
+func TestOverflowIsPerConnection(t *testing.T) {
+	e := newGwEnv(t, gwOptions{connNames: []string{"acme", "evil"}, cfgMod: func(c *gateway.Config) {
+		c.OverflowLimits = gateway.MemorySessionLimits{MaxSessions: 5}
+	}})
+	alice := gwSessionCookie(t, e.login(e.browser(), e.user("alice", 200)))
+	var evil []*http.Cookie
+	for i := range 20 {
+		r := e.response("evil")
+		r.NameID, r.Email = fmt.Sprintf("minted%d@evil.example", i), fmt.Sprintf("minted%d@evil.example", i)
+		r.Groups = gwManyGroups(200)
+		evil = append(evil, gwSessionCookie(t, e.login(e.browser(), r)))
+	}
+	if rec := gwWithSession(e.handler, alice); rec.Code != http.StatusOK {
+		t.Errorf("another tenant's minted subjects evicted alice: %d", rec.Code)
+	}
+	// Within the flooding connection, the bound holds: the oldest went.
+	if got := gwOpens(e.handler, evil[:1]); got[0] {
+		t.Error("the evil connection's store holds more than its bound")
 	}
 }

@@ -121,10 +121,14 @@ type Config struct {
 	// replica only), or to spend no memory on sessions at all; a groups
 	// Filter on the connection keeps identities small.
 	DisableOverflow bool
-	// OverflowLimits bounds the in-memory overflow store (zero fields: the
-	// defaults, DefaultMemorySessions sessions and
-	// DefaultMemorySessionBytes bytes); when full, the sessions closest to
-	// expiry are dropped. Setting it together with DisableOverflow or
+	// OverflowLimits bounds the in-memory overflow store of each
+	// connection (zero fields: the defaults, DefaultMemorySessions
+	// sessions and DefaultMemorySessionBytes bytes); when full, the
+	// sessions of that connection closest to expiry are dropped. The store
+	// is per connection because an IdP can assert any number of subjects:
+	// one tenant flooding it evicts only its own tenant's sessions. The
+	// memory bound is therefore OverflowLimits times the connections that
+	// have overflow sessions. Setting it together with DisableOverflow or
 	// SessionStore, which leave no overflow store, is a configuration
 	// error.
 	OverflowLimits MemorySessionLimits

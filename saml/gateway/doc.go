@@ -149,9 +149,11 @@
 // or, when none is configured, to an in-memory overflow store the gateway
 // creates, with a warning logged once: that store is per process, so
 // configure a shared SessionStore when several replicas serve the same
-// users. The overflow store is bounded in sessions and in bytes
-// (OverflowLimits: 100,000 sessions and 64 MiB by default; when full, the
-// sessions closest to expiry go) and per user (MaxSessionsPerUser).
+// users. The overflow store is one per connection, so that a tenant's IdP
+// minting subjects can evict only its own tenant's sessions; each is
+// bounded in sessions and in bytes (OverflowLimits: 100,000 sessions and
+// 64 MiB by default; when full, the sessions closest to expiry go) and
+// per user (MaxSessionsPerUser).
 // DisableOverflow refuses such logins instead, with code session_too_large
 // (413) and a log line giving the size; so does a session larger than the
 // whole overflow budget.
@@ -164,5 +166,8 @@
 // MetadataPath and CallbackPath, and RequireLogin passes a request's
 // ?connection= on to LoginPath as it came: anonymous visitors cannot list
 // the tenants of a gateway. A name that exists starts a login, so
-// connection names must not be secrets.
+// connection names must not be secrets. A gateway with exactly one
+// connection uses it when none is named (LoginPath, MetadataPath and
+// RequireLogin's redirect name it): with a single tenant there is nothing
+// to enumerate.
 package gateway

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
@@ -28,8 +27,12 @@ type Gateway struct {
 	mu    sync.RWMutex
 	conns map[string]*conn
 
-	overflowOnce sync.Once
-	overflow     atomic.Pointer[MemorySessionStore]
+	// overflows are the in-memory overflow stores, one per connection, so
+	// that one tenant's IdP (which can assert any number of subjects) can
+	// only evict its own tenant's sessions; created on first use.
+	overflowMu   sync.Mutex
+	overflows    map[string]*MemorySessionStore
+	overflowWarn sync.Once
 }
 
 // conn is a connection with what the gateway reads from its Config once.
@@ -208,11 +211,28 @@ func (g *Gateway) pick(name string) (c *conn, found bool) {
 	if name != "" {
 		return g.conn(name)
 	}
-	conns := g.connections()
-	if len(conns) == 1 {
-		return conns[0], true
+	return g.only(), true
+}
+
+// only returns the connection when there is exactly one, else nil;
+// without listing and sorting them, as every anonymous request asks.
+func (g *Gateway) only() *conn {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if len(g.conns) != 1 {
+		return nil
 	}
-	return nil, true
+	for _, c := range g.conns {
+		return c
+	}
+	return nil
+}
+
+// count returns the number of connections.
+func (g *Gateway) count() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.conns)
 }
 
 // ServeHTTP serves every route of the gateway: LoginPath (GET),

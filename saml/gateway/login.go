@@ -26,7 +26,7 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 	case !found:
 		g.unknownConnection(w, r, name)
 		return
-	case c == nil && g.cfg.ConnectionChooser && len(g.connections()) > 0:
+	case c == nil && g.cfg.ConnectionChooser && g.count() > 0:
 		g.chooser(w, returnTo)
 		return
 	case c == nil:

@@ -94,8 +94,8 @@ func (g *Gateway) loginURL(r *http.Request) string {
 	q := url.Values{}
 	if name := r.URL.Query().Get("connection"); name != "" {
 		q.Set("connection", name)
-	} else if conns := g.connections(); len(conns) == 1 {
-		q.Set("connection", conns[0].Name())
+	} else if c := g.only(); c != nil {
+		q.Set("connection", c.Name())
 	}
 	q.Set("return_to", r.URL.RequestURI())
 	return g.cfg.LoginPath + "?" + q.Encode()

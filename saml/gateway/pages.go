@@ -84,7 +84,7 @@ func (g *Gateway) unknownConnection(w http.ResponseWriter, r *http.Request, name
 		if len(name) > maxLoggedName {
 			name = name[:maxLoggedName] + "..."
 		}
-		g.logger.DebugContext(r.Context(), "samlgate: unknown connection", "path", r.URL.Path, "connection", name, "connections_configured", len(g.connections()))
+		g.logger.DebugContext(r.Context(), "samlgate: unknown connection", "path", r.URL.Path, "connection", name, "connections_configured", g.count())
 	}
 	writePage(w, http.StatusNotFound, pageData{
 		Title:   "Unknown connection",

@@ -101,7 +101,7 @@ func (g *Gateway) createSession(ctx context.Context, c *conn, id *saml.Identity)
 			return nil, e
 		}
 		p = sessionPayload{Expires: p.Expires, Overflow: true}
-		if err := g.storeSession(ctx, g.overflowStore(), c, st, exp, &p); err != nil {
+		if err := g.storeSession(ctx, g.overflowStore(c.Name(), true), c, st, exp, &p); err != nil {
 			return nil, err
 		}
 		value = ""
@@ -174,29 +174,44 @@ func loadSession(ctx context.Context, store SessionStore, sid string, key []byte
 	return &st, nil
 }
 
-// overflowStore is the in-memory store for identities too large for a
-// cookie when no SessionStore is configured, created (and announced) on
-// first use.
-func (g *Gateway) overflowStore() *MemorySessionStore {
-	g.overflowOnce.Do(func() {
-		m := NewMemorySessionStore(g.cfg.OverflowLimits, g.now)
-		g.overflow.Store(m)
+// overflowStore is the in-memory store of a connection for identities too
+// large for a cookie when no SessionStore is configured: one per
+// connection, each bounded by OverflowLimits, so that a tenant's IdP
+// minting subjects evicts only its own tenant's sessions. It is created
+// (and the first one announced) when create is true; otherwise nil when
+// the connection has none.
+func (g *Gateway) overflowStore(connection string, create bool) *MemorySessionStore {
+	g.overflowMu.Lock()
+	defer g.overflowMu.Unlock()
+	m := g.overflows[connection]
+	if m != nil || !create {
+		return m
+	}
+	m = NewMemorySessionStore(g.cfg.OverflowLimits, g.now)
+	if g.overflows == nil {
+		g.overflows = make(map[string]*MemorySessionStore)
+	}
+	g.overflows[connection] = m
+	g.overflowWarn.Do(func() {
 		g.logger.Warn("samlgate: an identity is too large for a session cookie (many groups); keeping such sessions in this process's memory. "+
 			"They are lost on restart and unknown to other replicas: set Config.SessionStore to a shared store, or a groups Filter on the connection, "+
 			"or Config.DisableOverflow to refuse such logins (session_too_large)",
-			"max_sessions", m.limits.MaxSessions, "max_bytes", m.limits.MaxBytes, "max_sessions_per_user", g.cfg.MaxSessionsPerUser)
+			"max_sessions_per_connection", m.limits.MaxSessions, "max_bytes_per_connection", m.limits.MaxBytes, "max_sessions_per_user", g.cfg.MaxSessionsPerUser)
 	})
-	return g.overflow.Load()
+	return m
 }
 
 // RevokeUser ends every session of the user subject of connection that the
 // server keeps: those in SessionStore when it implements
-// UserSessionStore, and those in the in-memory overflow store. A stateless
-// session cookie cannot be revoked (the server keeps nothing of it; see
-// Config.SessionStore): without a store, RevokeUser finds nothing to end.
-// The error is CodeUnknownConnection for a connection the gateway does not
-// have, config_invalid when SessionStore does not index users, or
-// unavailable when a store fails.
+// UserSessionStore, and those in the connection's in-memory overflow
+// store. A stateless session cookie cannot be revoked: the server keeps
+// nothing of it (see Config.SessionStore). So without a SessionStore,
+// RevokeUser ends what it can and returns config_invalid, saying that
+// sessions in cookies stay valid until they expire: an incident response
+// must not believe a user logged out who is not. The error is
+// CodeUnknownConnection for a connection the gateway does not have,
+// config_invalid when SessionStore does not index users, or unavailable
+// when a store fails.
 func (g *Gateway) RevokeUser(ctx context.Context, connection, subject string) error {
 	c, ok := g.conn(connection)
 	if !ok {
@@ -210,7 +225,7 @@ func (g *Gateway) RevokeUser(ctx context.Context, connection, subject string) er
 		}
 		stores = append(stores, us)
 	}
-	if m := g.overflow.Load(); m != nil {
+	if m := g.overflowStore(c.Name(), false); m != nil {
 		stores = append(stores, m)
 	}
 	for _, s := range stores {
@@ -221,6 +236,9 @@ func (g *Gateway) RevokeUser(ctx context.Context, connection, subject string) er
 				return newError(saml.CodeUnavailable, "the session store failed", err)
 			}
 		}
+	}
+	if g.cfg.SessionStore == nil {
+		return configError("RevokeUser: without a SessionStore, sessions are stateless cookies that the server cannot end: the user's sessions kept in cookies stay valid until they expire (SessionLifetime at most). Configure a SessionStore that implements UserSessionStore to revoke sessions")
 	}
 	return nil
 }
@@ -298,7 +316,7 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 	st := p.State
 	var store SessionStore
 	if st == nil && p.SID != "" {
-		if store = g.storeFor(p.Overflow); store == nil {
+		if store = g.storeFor(p.Overflow, c.Name()); store == nil {
 			return nil, nil
 		}
 		var err error
@@ -332,14 +350,14 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 // overflow store when the payload says so, no SessionStore is configured
 // and the overflow store exists (it is per process: a cookie from another
 // replica, or from before a restart, finds nothing).
-func (g *Gateway) storeFor(overflow bool) SessionStore {
+func (g *Gateway) storeFor(overflow bool, connection string) SessionStore {
 	switch {
 	case !overflow:
 		return g.cfg.SessionStore
 	case g.cfg.SessionStore != nil:
 		return nil
 	}
-	if m := g.overflow.Load(); m != nil {
+	if m := g.overflowStore(connection, false); m != nil {
 		return m
 	}
 	return nil
@@ -347,11 +365,11 @@ func (g *Gateway) storeFor(overflow bool) SessionStore {
 
 // deleteSession removes the store entry a session cookie points to, if any.
 func (g *Gateway) deleteSession(ctx context.Context, value string) {
-	_, p, ok := g.openPayload(value)
+	c, p, ok := g.openPayload(value)
 	if !ok || p.SID == "" {
 		return
 	}
-	if store := g.storeFor(p.Overflow); store != nil {
+	if store := g.storeFor(p.Overflow, c.Name()); store != nil {
 		if err := store.Delete(ctx, p.SID); err != nil {
 			g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
 		}

@@ -2,11 +2,13 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,6 +305,44 @@ func TestMemoryStores(t *testing.T) {
 		return gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, nil)
 	})
 	storetest.RunReplayCache(t, func(t *testing.T) saml.ReplayCache { return saml.NewMemoryReplayCache(0, nil) })
+	// A store whose backend can fail (storetest.Breakable): the suite then
+	// also checks real failures at login and on later requests.
+	storetest.RunSessionStore(t, func(t *testing.T) gateway.SessionStore {
+		return &breakableStore{SessionStore: gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, nil)}
+	})
+}
+
+// breakableStore fails every call while broken, as a store whose server is
+// down does.
+type breakableStore struct {
+	gateway.SessionStore
+	broken atomic.Bool
+}
+
+var errStoreDown = errors.New("store down")
+
+func (b *breakableStore) Break()  { b.broken.Store(true) }
+func (b *breakableStore) Repair() { b.broken.Store(false) }
+
+func (b *breakableStore) Save(ctx context.Context, id string, sealed []byte, exp time.Time) error {
+	if b.broken.Load() {
+		return errStoreDown
+	}
+	return b.SessionStore.Save(ctx, id, sealed, exp)
+}
+
+func (b *breakableStore) Load(ctx context.Context, id string) ([]byte, error) {
+	if b.broken.Load() {
+		return nil, errStoreDown
+	}
+	return b.SessionStore.Load(ctx, id)
+}
+
+func (b *breakableStore) Delete(ctx context.Context, id string) error {
+	if b.broken.Load() {
+		return errStoreDown
+	}
+	return b.SessionStore.Delete(ctx, id)
 }
 
 // TestSessionStoreHoldsSealedBytes: what a store holds reveals nothing of

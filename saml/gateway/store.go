@@ -95,7 +95,7 @@ func (l MemorySessionLimits) withDefaults() MemorySessionLimits {
 // bounded in sessions and in bytes. It is lost on restart and not shared
 // between replicas: behind a load balancer, use a shared store.
 type MemorySessionStore struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	limits  MemorySessionLimits
 	now     func() time.Time
 	entries map[string]memorySession
@@ -187,9 +187,12 @@ func (m *MemorySessionStore) Load(ctx context.Context, id string) ([]byte, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	// Loads run on every request: they share the lock, and copy after it.
+	// A stored slice is never written to (Save stores a fresh copy), so the
+	// copy outside the lock is safe.
+	m.mu.RLock()
 	s, ok := m.entries[id]
+	m.mu.RUnlock()
 	if !ok || !m.now().Before(s.at) {
 		return nil, nil
 	}

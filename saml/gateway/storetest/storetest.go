@@ -17,7 +17,11 @@
 // store that implements gateway.UserSessionStore also has its user index
 // checked: the per-user cap drops the oldest sessions, DeleteUser deletes
 // exactly the user's sessions, and deletions leave the index exact.
-// Each factory call must return an empty store.
+// Each factory call must return an empty store. A store (or a test
+// wrapper of it) that implements Breakable lets the suite fail its backend
+// for real, as a Redis harness does by pausing the server; otherwise
+// failures are simulated with a cancelled context only, which cannot catch
+// a store that turns a backend error into "not found".
 package storetest
 
 import (
@@ -212,6 +216,10 @@ func sessionRoundTrip(t *testing.T, s gateway.SessionStore) {
 	if err != nil || !bytes.Equal(got, value) {
 		t.Fatalf("Load = %x, %v; want the saved bytes", got, err)
 	}
+	got[0] ^= 0xff // and Load hands out a copy
+	if again, err := s.Load(ctx, "sid-1"); err != nil || !bytes.Equal(again, value) {
+		t.Fatalf("Load after changing what Load returned = %x, %v; want the saved bytes", again, err)
+	}
 	if got, err := s.Load(ctx, "sid-absent"); got != nil || err != nil {
 		t.Errorf("Load of an absent ID = %x, %v; want nil, nil", got, err)
 	}
@@ -240,9 +248,9 @@ func sessionOverwrite(t *testing.T, s gateway.SessionStore) {
 
 func sessionExpiry(t *testing.T, s gateway.SessionStore) {
 	ctx := context.Background()
-	if err := s.Save(ctx, "past", []byte("x"), time.Now().Add(-time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	// A store may refuse an expiry in the past (Redis refuses PX <= 0) or
+	// accept it; either way it must not load.
+	_ = s.Save(ctx, "past", []byte("x"), time.Now().Add(-time.Second))
 	if got, err := s.Load(ctx, "past"); got != nil || err != nil {
 		t.Errorf("a session saved already expired loads: %q, %v", got, err)
 	}
@@ -281,10 +289,27 @@ func sessionConcurrent(t *testing.T, s gateway.SessionStore) {
 			}
 		})
 	}
+	// Writers of one key: whichever wins, the value is one of theirs,
+	// whole.
+	start := make(chan struct{})
+	for i := range 16 {
+		wg.Go(func() {
+			<-start
+			v := bytes.Repeat([]byte{byte('a' + i)}, 1024)
+			if err := s.Save(ctx, "shared", v, time.Now().Add(time.Hour)); err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+	got, err := s.Load(ctx, "shared")
+	if err != nil || len(got) != 1024 || !bytes.Equal(got, bytes.Repeat(got[:1], 1024)) {
+		t.Errorf("one key saved by 16 writers at once: Load = %d bytes, %v; want one writer's value, whole", len(got), err)
 	}
 }
 
@@ -344,8 +369,10 @@ func replayConcurrent(t *testing.T, c saml.ReplayCache) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		accepted := 0
+		start := make(chan struct{}) // every racer waits, then all go at once
 		for range racers {
 			wg.Go(func() {
+				<-start
 				err := c.Consume(ctx, key, time.Now().Add(time.Hour))
 				switch {
 				case err == nil:
@@ -357,6 +384,7 @@ func replayConcurrent(t *testing.T, c saml.ReplayCache) {
 				}
 			})
 		}
+		close(start)
 		wg.Wait()
 		if accepted != 1 {
 			t.Fatalf("round %d: %d of %d concurrent Consumes of one key succeeded; want exactly 1", round, accepted, racers)

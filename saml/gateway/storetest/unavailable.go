@@ -130,8 +130,17 @@ func sessionUnavailable(t *testing.T, s gateway.SessionStore) {
 	if rec := get(context.Background()); rec.Code != http.StatusOK {
 		t.Fatalf("with the session: %d", rec.Code)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	// The store fails: by its Breakable hook (its backend down), or else by
+	// a cancelled context.
+	ctx := context.Background()
+	b, breakable := s.(Breakable)
+	if breakable {
+		b.Break()
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		cancel()
+	}
 	rec := get(ctx)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("with a failing store: %d; want 503", rec.Code)
@@ -139,7 +148,31 @@ func sessionUnavailable(t *testing.T, s gateway.SessionStore) {
 	if c := rec.Result().Cookies(); len(c) != 0 {
 		t.Errorf("a failing store cleared the cookie: %v", c)
 	}
+	if breakable {
+		// A login while the store is down: 503, and no session cookie.
+		res := samltest.PostForm(gw, acsURL, f.response(t), "")
+		for _, c := range res.Cookies() {
+			if c.Name == gateway.DefaultCookieName && c.Value != "" {
+				t.Errorf("a login while the store fails set a session cookie")
+			}
+		}
+		if res.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("a login while the store fails: %d; want 503", res.StatusCode)
+		}
+		b.Repair()
+	}
 	if rec := get(context.Background()); rec.Code != http.StatusOK {
 		t.Errorf("with the store answering again: %d", rec.Code)
 	}
+}
+
+// Breakable is implemented by a store under test (or by the test's wrapper
+// of it) that can be made to fail as its backend fails: a Redis store's
+// harness pauses or kills the server. The suite then checks that real
+// failures, not only cancelled contexts, surface as unavailable (503, the
+// browser's cookie kept) and that a login while the store fails gets no
+// session. Repair brings the backend back.
+type Breakable interface {
+	Break()
+	Repair()
 }
