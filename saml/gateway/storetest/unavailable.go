@@ -110,12 +110,7 @@ func sessionUnavailable(t *testing.T, s gateway.SessionStore) {
 		t.Fatal(err)
 	}
 	res := samltest.PostForm(gw, acsURL, f.response(t), "")
-	var session *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == gateway.DefaultCookieName && c.Value != "" {
-			session = c
-		}
-	}
+	session := sessionCookie(res)
 	if res.StatusCode != http.StatusSeeOther || session == nil {
 		t.Fatalf("login: %d, session cookie %v", res.StatusCode, session)
 	}
@@ -151,10 +146,8 @@ func sessionUnavailable(t *testing.T, s gateway.SessionStore) {
 	if breakable {
 		// A login while the store is down: 503, and no session cookie.
 		res := samltest.PostForm(gw, acsURL, f.response(t), "")
-		for _, c := range res.Cookies() {
-			if c.Name == gateway.DefaultCookieName && c.Value != "" {
-				t.Errorf("a login while the store fails set a session cookie")
-			}
+		if sessionCookie(res) != nil {
+			t.Errorf("a login while the store fails set a session cookie")
 		}
 		if res.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("a login while the store fails: %d; want 503", res.StatusCode)
@@ -175,4 +168,14 @@ func sessionUnavailable(t *testing.T, s gateway.SessionStore) {
 type Breakable interface {
 	Break()
 	Repair()
+}
+
+// sessionCookie is the session cookie a response sets, or nil.
+func sessionCookie(res *http.Response) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == gateway.DefaultCookieName && c.Value != "" {
+			return c
+		}
+	}
+	return nil
 }
