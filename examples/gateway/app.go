@@ -240,11 +240,3 @@ func (a *app) run(ctx context.Context) {
 		go f.Run(ctx)
 	}
 }
-
-// metricsHandler is the metrics listener's handler.
-func (a *app) metricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.metrics.handler())
-	mux.HandleFunc(healthzPath, healthz)
-	return mux
-}

@@ -24,10 +24,10 @@ import (
 type Config struct {
 	// Listen is the address of the gateway (default 127.0.0.1:8080).
 	Listen string `yaml:"listen,omitempty" json:"listen,omitempty"`
-	// MetricsListen is the address of the Prometheus endpoint, a separate
-	// listener so that /metrics is never exposed with the application
-	// (default 127.0.0.1:9090).
-	MetricsListen string `yaml:"metrics_listen,omitempty" json:"metrics_listen,omitempty"`
+	// AdminListen is the address of the admin listener (metrics, health
+	// and the operator's endpoints), separate so that none of them is ever
+	// exposed with the application (default 127.0.0.1:9090).
+	AdminListen string `yaml:"admin_listen,omitempty" json:"admin_listen,omitempty"`
 	// Upstream is the URL of the application behind the gateway.
 	Upstream string `yaml:"upstream" json:"upstream"`
 	// PublicURL is the URL browsers use to reach the gateway
@@ -169,7 +169,7 @@ func (b byteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatIn
 // Defaults.
 const (
 	defaultListen          = "127.0.0.1:8080"
-	defaultMetricsListen   = "127.0.0.1:9090"
+	defaultAdminListen     = "127.0.0.1:9090"
 	defaultMetadataRefresh = time.Hour
 	sessionKeySize         = 32
 	// defaultMaxConnsPerIP is max_conns_per_ip's default: far above what
@@ -246,8 +246,8 @@ func (c *Config) validate() error {
 	if c.Listen == "" {
 		c.Listen = defaultListen
 	}
-	if c.MetricsListen == "" {
-		c.MetricsListen = defaultMetricsListen
+	if c.AdminListen == "" {
+		c.AdminListen = defaultAdminListen
 	}
 	if c.MetadataRefresh == 0 {
 		c.MetadataRefresh = samlconfig.Duration(defaultMetadataRefresh)
@@ -255,13 +255,13 @@ func (c *Config) validate() error {
 	if c.MetadataRefresh < samlconfig.Duration(time.Minute) {
 		return errors.New("metadata_refresh: must be at least 1m")
 	}
-	for _, a := range []struct{ key, addr string }{{"listen", c.Listen}, {"metrics_listen", c.MetricsListen}} {
+	for _, a := range []struct{ key, addr string }{{"listen", c.Listen}, {"admin_listen", c.AdminListen}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s: %q is not host:port: %w", a.key, a.addr, err)
 		}
 	}
-	if c.Listen == c.MetricsListen && !strings.HasSuffix(c.Listen, ":0") {
-		return errors.New("metrics_listen must differ from listen: metrics are never served with the application")
+	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
+		return errors.New("admin_listen must differ from listen: metrics and operator endpoints are never served with the application")
 	}
 
 	u, err := parseAbsURL("upstream", c.Upstream)

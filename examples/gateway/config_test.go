@@ -42,7 +42,7 @@ func writeConfigDir(t *testing.T) string {
 
 const goodYAML = `
 listen: 127.0.0.1:8443
-metrics_listen: 127.0.0.1:9191
+admin_listen: 127.0.0.1:9191
 upstream: http://127.0.0.1:3000
 public_url: https://app.example.com
 session_keys: [KEY]
@@ -101,8 +101,8 @@ func TestParseConfig(t *testing.T) {
 			name: "good yaml",
 			doc:  yamlWith("", ""),
 			check: func(t *testing.T, c *Config) {
-				if c.Listen != "127.0.0.1:8443" || c.MetricsListen != "127.0.0.1:9191" {
-					t.Errorf("listen = %q, metrics_listen = %q", c.Listen, c.MetricsListen)
+				if c.Listen != "127.0.0.1:8443" || c.AdminListen != "127.0.0.1:9191" {
+					t.Errorf("listen = %q, admin_listen = %q", c.Listen, c.AdminListen)
 				}
 				if time.Duration(c.SessionLifetime) != 8*time.Hour || c.DefaultReturnTo != "/dashboard" {
 					t.Errorf("session_lifetime = %v, default_return_to = %q", time.Duration(c.SessionLifetime), c.DefaultReturnTo)
@@ -120,8 +120,8 @@ func TestParseConfig(t *testing.T) {
 			name: "good json with key file and defaults",
 			doc:  goodJSON,
 			check: func(t *testing.T, c *Config) {
-				if c.Listen != defaultListen || c.MetricsListen != defaultMetricsListen || c.DefaultReturnTo != "/" {
-					t.Errorf("defaults: listen %q, metrics %q, return_to %q", c.Listen, c.MetricsListen, c.DefaultReturnTo)
+				if c.Listen != defaultListen || c.AdminListen != defaultAdminListen || c.DefaultReturnTo != "/" {
+					t.Errorf("defaults: listen %q, metrics %q, return_to %q", c.Listen, c.AdminListen, c.DefaultReturnTo)
 				}
 				keys, err := c.sessionKeys()
 				if err != nil || len(keys) != 1 || !bytes.Equal(keys[0], bytes.Repeat([]byte{7}, 32)) {
@@ -146,7 +146,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "http public_url with insecure_cookies", doc: yamlWith("public_url: https://app.example.com", "public_url: http://127.0.0.1:8443\ninsecure_cookies: true")},
 		{name: "no upstream", doc: yamlWith("upstream: http://127.0.0.1:3000", ""), wantErr: "upstream: required"},
 		{name: "relative upstream", doc: yamlWith("http://127.0.0.1:3000", "/app"), wantErr: "not an absolute URL"},
-		{name: "same listen and metrics", doc: yamlWith("127.0.0.1:9191", "127.0.0.1:8443"), wantErr: "metrics_listen must differ"},
+		{name: "same listen and metrics", doc: yamlWith("127.0.0.1:9191", "127.0.0.1:8443"), wantErr: "admin_listen must differ"},
 		{name: "no connections", doc: yamlWith("", "")[:strings.Index(yamlWith("", ""), "connections:")] + "connections: []\n", wantErr: "at least one connection"},
 		{name: "duplicate connection", doc: yamlWith("connections:\n", "connections:\n  - {name: acme, sp_entity_id: x}\n"), wantErr: `duplicate name "acme"`},
 		{name: "metadata url must be https", doc: yamlWith("    idp_certificate_files: [jumpcloud/certificate.pem]", "    idp_metadata_url: http://idp.example.com/metadata"), wantErr: "must be https"},

@@ -19,7 +19,7 @@ type demoOptions struct {
 	GatewayAddr  string
 	IdPAddr      string
 	UpstreamAddr string
-	MetricsAddr  string
+	AdminAddr    string
 }
 
 // The demo's default addresses.
@@ -27,7 +27,7 @@ var defaultDemoOptions = demoOptions{
 	GatewayAddr:  "127.0.0.1:8080",
 	IdPAddr:      "127.0.0.1:8081",
 	UpstreamAddr: "127.0.0.1:8082",
-	MetricsAddr:  "127.0.0.1:9090",
+	AdminAddr:    "127.0.0.1:9090",
 }
 
 // freeDemoOptions binds every part of the demo to a free port.
@@ -35,7 +35,7 @@ var freeDemoOptions = demoOptions{
 	GatewayAddr:  "127.0.0.1:0",
 	IdPAddr:      "127.0.0.1:0",
 	UpstreamAddr: "127.0.0.1:0",
-	MetricsAddr:  "127.0.0.1:0",
+	AdminAddr:    "127.0.0.1:0",
 }
 
 // The demo connection, as an admin would set up the JumpCloud app.
@@ -69,7 +69,7 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		{name: "gateway", addr: opts.GatewayAddr, flag: "addr"},
 		{name: "demo IdP", addr: opts.IdPAddr, flag: "idp-addr"},
 		{name: "upstream app", addr: opts.UpstreamAddr, flag: "upstream-addr"},
-		{name: "metrics endpoint", addr: opts.MetricsAddr, flag: "metrics-addr"},
+		{name: "admin listener", addr: opts.AdminAddr, flag: "admin-addr"},
 	}
 	defer func() {
 		if err != nil {
@@ -88,13 +88,13 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 			return nil, err
 		}
 	}
-	gwLn, idpLn, upLn, metricsLn := binds[0].ln, binds[1].ln, binds[2].ln, binds[3].ln
+	gwLn, idpLn, upLn, adminLn := binds[0].ln, binds[1].ln, binds[2].ln, binds[3].ln
 
 	d := &demo{
 		GatewayURL:  "http://" + gwLn.Addr().String(),
 		IdPURL:      "http://" + idpLn.Addr().String(),
 		UpstreamURL: "http://" + upLn.Addr().String(),
-		MetricsURL:  "http://" + metricsLn.Addr().String() + "/metrics",
+		MetricsURL:  "http://" + adminLn.Addr().String() + "/metrics",
 		group:       newServerGroup(logger),
 		logger:      logger,
 	}
@@ -119,7 +119,7 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	// The same document a gateway.yaml would hold.
 	d.Config = &Config{
 		Listen:          gwLn.Addr().String(),
-		MetricsListen:   metricsLn.Addr().String(),
+		AdminListen:     adminLn.Addr().String(),
 		Upstream:        d.UpstreamURL,
 		PublicURL:       d.GatewayURL,
 		SessionKeys:     []string{base64.StdEncoding.EncodeToString(key)},
@@ -163,7 +163,7 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		return nil, err
 	}
 	d.group.start(&listener{name: "gateway", ln: limitPerIP(gwLn, d.Config.maxConnsPerIP(), proxies, logger), srv: newHTTPServer(h, logger)})
-	d.group.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(d.app.metricsHandler(), logger)})
+	d.group.start(&listener{name: "admin", ln: adminLn, srv: newHTTPServer(d.app.adminHandler(), logger)})
 	return d, nil
 }
 

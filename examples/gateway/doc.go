@@ -27,7 +27,7 @@
 //     headers it received.
 //
 // Prometheus metrics are on :9090. Change the addresses with -addr,
-// -idp-addr, -upstream-addr and -metrics-addr; the demo listens on loopback
+// -idp-addr, -upstream-addr and -admin-addr; the demo listens on loopback
 // addresses only, and says so when a port is taken. It runs on plain http,
 // so it sets insecure_cookies (no Secure cookie attribute): never do that in
 // production.
@@ -50,7 +50,7 @@
 //	go run ./examples/gateway -config gateway.yaml
 //
 // See gateway.example.yaml for a JumpCloud SSO app, step by step. The file
-// (YAML or JSON; unknown keys are errors) gives listen, metrics_listen,
+// (YAML or JSON; unknown keys are errors) gives listen, admin_listen,
 // upstream, public_url, the session keys (session_keys in base64, or
 // session_key_files), session_lifetime, default_return_to,
 // insecure_cookies, required_groups, required_roles, required_connections,
@@ -140,7 +140,7 @@
 //
 // Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
 // accepted, and the samlgate_verify_duration_seconds histogram, plus the Go
-// and process collectors) are served on metrics_listen, a listener of their
+// and process collectors) are served on admin_listen, a listener of their
 // own, never with the application. /healthz answers "ok" on both. Logs are
 // JSON (log/slog) at -log-level; emails, names and groups appear at debug
 // only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests

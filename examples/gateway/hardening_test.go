@@ -365,7 +365,7 @@ func TestPerIPListener(t *testing.T) {
 }
 
 // TestRunConfigMaxConnsPerIP: the gateway's listener is bounded by
-// default (max_conns_per_ip: 64), metrics_listen is not.
+// default (max_conns_per_ip: 64), admin_listen is not.
 func TestRunConfigMaxConnsPerIP(t *testing.T) {
 	upstream := httptest.NewServer(upstreamHandler())
 	defer upstream.Close()

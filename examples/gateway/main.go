@@ -29,7 +29,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.GatewayAddr, "addr", opts.GatewayAddr, "demo: gateway listen address")
 	fs.StringVar(&opts.IdPAddr, "idp-addr", opts.IdPAddr, "demo: test IdP listen address")
 	fs.StringVar(&opts.UpstreamAddr, "upstream-addr", opts.UpstreamAddr, "demo: upstream app listen address")
-	fs.StringVar(&opts.MetricsAddr, "metrics-addr", opts.MetricsAddr, "demo: Prometheus metrics listen address")
+	fs.StringVar(&opts.AdminAddr, "admin-addr", opts.AdminAddr, "demo: admin listen address (metrics, health, operator endpoints)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  gateway                         run the demo (IdP, gateway, app on 127.0.0.1)\n  gateway -selftest               check the demo end to end\n  gateway -config gateway.yaml    run the gateway in front of an upstream\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -77,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // runConfig runs the gateway described by the file at path until ctx is
 // done. started, if not nil, is called with the bound addresses once the
 // servers accept connections.
-func runConfig(ctx context.Context, path string, logger *slog.Logger, started func(gatewayAddr, metricsAddr string)) error {
+func runConfig(ctx context.Context, path string, logger *slog.Logger, started func(gatewayAddr, adminAddr string)) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return err
@@ -86,21 +86,21 @@ func runConfig(ctx context.Context, path string, logger *slog.Logger, started fu
 	if err != nil {
 		return fmt.Errorf("%w (listen in %s)", err, path)
 	}
-	metricsLn, err := listen("metrics endpoint", cfg.MetricsListen, "")
+	adminLn, err := listen("admin listener", cfg.AdminListen, "")
 	if err != nil {
 		_ = gwLn.Close()
-		return fmt.Errorf("%w (metrics_listen in %s)", err, path)
+		return fmt.Errorf("%w (admin_listen in %s)", err, path)
 	}
 	a, err := newApp(ctx, cfg, logger, nil)
 	if err != nil {
 		_ = gwLn.Close()
-		_ = metricsLn.Close()
+		_ = adminLn.Close()
 		return err
 	}
 	h, err := a.handler()
 	if err != nil {
 		_ = gwLn.Close()
-		_ = metricsLn.Close()
+		_ = adminLn.Close()
 		return err
 	}
 	if cfg.InsecureCookies {
@@ -113,17 +113,17 @@ func runConfig(ctx context.Context, path string, logger *slog.Logger, started fu
 	}
 	g := newServerGroup(logger)
 	g.start(&listener{name: "gateway", ln: limitPerIP(gwLn, cfg.maxConnsPerIP(), proxies, logger), srv: newHTTPServer(h, logger)})
-	g.start(&listener{name: "metrics", ln: metricsLn, srv: newHTTPServer(a.metricsHandler(), logger)})
+	g.start(&listener{name: "admin", ln: adminLn, srv: newHTTPServer(a.adminHandler(), logger)})
 	logger.Info("gateway started",
 		"listen", gwLn.Addr().String(),
-		"metrics_listen", metricsLn.Addr().String(),
+		"admin_listen", adminLn.Addr().String(),
 		"public_url", cfg.PublicURL,
 		"upstream", cfg.Upstream,
 		"connections", len(cfg.Connections),
 		"max_conns_per_ip", cfg.maxConnsPerIP(),
 		"websockets", cfg.WebSockets)
 	if started != nil {
-		started(gwLn.Addr().String(), metricsLn.Addr().String())
+		started(gwLn.Addr().String(), adminLn.Addr().String())
 	}
 	return g.wait(ctx, shutdownTimeout)
 }

@@ -28,7 +28,7 @@ func TestHealthz(t *testing.T) {
 		want    int
 	}{
 		{"gateway listener", e.handler, http.MethodGet, http.StatusOK},
-		{"metrics listener", e.app.metricsHandler(), http.MethodGet, http.StatusOK},
+		{"metrics listener", e.app.adminHandler(), http.MethodGet, http.StatusOK},
 		{"post is not allowed", e.handler, http.MethodPost, http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
@@ -69,7 +69,7 @@ func scrape(t *testing.T, h http.Handler) string {
 // TestMetrics drives real logins through the ACS and reads the counters.
 func TestMetrics(t *testing.T) {
 	e := newTestEnv(t, nil)
-	mh := e.app.metricsHandler()
+	mh := e.app.adminHandler()
 
 	counts := func() map[string]int {
 		c, err := parseLoginCounts(strings.NewReader(scrape(t, mh)))

@@ -1,0 +1,18 @@
+package main
+
+import "net/http"
+
+// adminHandler is the admin listener's handler (admin_listen, -admin-addr):
+// what must never be served with the application. The listener is for the
+// operator's network only; nothing on it is reachable from the public one.
+//
+// Routes:
+//
+//	GET /metrics   Prometheus metrics
+//	GET /healthz   liveness
+func (a *app) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.handler())
+	mux.HandleFunc(healthzPath, healthz)
+	return mux
+}
