@@ -20,7 +20,7 @@ th{width:14rem;font-weight:600}.warn{background:#fff4e0;border-left:4px solid #e
 .ok{background:#e9f7ef;border-left:4px solid #2e9e5b;padding:.5rem .8rem}.bad{background:#fdecea;border-left:4px solid #d93025;padding:.5rem .8rem}
 a.button{display:inline-block;background:#1a5fb4;color:#fff;padding:.5rem 1rem;border-radius:6px;text-decoration:none}
 details{border:1px solid #ddd;border-radius:6px;padding:.4rem .8rem;margin:.5rem 0}summary{font-weight:600;cursor:pointer}
-small{color:#555}ol li{margin:.25rem 0}.tag{font-size:.8em;background:#eee;border-radius:3px;padding:0 .3em}`
+small{color:#555}#refusals th:last-child{width:auto}#refusals td:first-child{white-space:nowrap}ol li{margin:.25rem 0}.tag{font-size:.8em;background:#eee;border-radius:3px;padding:0 .3em}`
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">

@@ -169,7 +169,7 @@ func fetcherOf(f *saml.MetadataFetcher, now time.Time) *fetcherView {
 // warnings are what an admin should fix first.
 func (h *setupHandler) warnings(c *conn, cfg saml.ConnectionConfig, v setupView) []string {
 	var out []string
-	if c.acsURL.Scheme != "https" {
+	if c.acsURL.Scheme != "https" && !loopbackHost(c.acsURL.Hostname()) {
 		out = append(out, "The ACS URL is not https: IdPs post the user's assertion to it in the clear, and browsers drop Secure cookies there (except on localhost).")
 	}
 	for _, cv := range v.Certificates {
