@@ -24,7 +24,7 @@ import (
 // refusal under recent refusals, no session cookie from either test
 // login, and 403 for a missing or failing authorization check. Each page
 // is screenshot into $BROWSER_SCREENSHOTS, or a temporary directory, and
-// every screenshot is checked to be a real picture of a page.
+// every screenshot is checked to be a picture of a rendered page.
 func TestBrowserSetupAssistant(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-browser test skipped in -short mode")
@@ -46,72 +46,16 @@ func TestBrowserSetupAssistant(t *testing.T) {
 			t.Logf("demo logs:\n%s", logs.Bytes())
 		}
 	}()
-	shots := os.Getenv("BROWSER_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
+	s := &setupSession{t: t, d: d, shots: os.Getenv("BROWSER_SCREENSHOTS")}
+	if s.shots == "" {
+		s.shots = t.TempDir()
 	}
-	shoot := func(ctx context.Context, name string) {
-		t.Helper()
-		checkScreenshot(t, ctx, filepath.Join(shots, "setup-"+name+".png"))
-	}
-	noSessionCookie := func(ctx context.Context, when string) {
-		t.Helper()
-		cookies, err := cookiesFor(ctx, d.GatewayURL+"/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range cookies {
-			if strings.Contains(c.Name, "samlgate_session") {
-				t.Errorf("%s: the browser holds a session cookie %s", when, c.Name)
-			}
-		}
-	}
-
 	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	defer cancelTab()
-	// The demo IdP's portal links to the assistant, token included.
-	err = chromedp.Do(tab,
-		chromedp.Navigate(d.IdPURL+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#setup-assistant")),
-		chromedp.Click(chromedp.CSS("#setup-assistant")),
-		chromedp.WaitVisible(chromedp.CSS("#test-login")),
-	)
-	if err != nil {
-		t.Fatalf("the setup page did not open from the portal's link: %v\npage: %s", err, pageText(tab))
-	}
-	shoot(tab, "page")
-	page := pageText(tab)
-	for _, want := range []string{
-		demoSPEntityID, d.Config.Connections[0].ACSURL, "email_verified = true", "memberOf",
-		"bind the allowed groups: Engineering", "SHA-256", "last good refresh", "No refusal recorded",
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the setup page lacks %q", want)
-		}
-	}
+	s.tab = tab
 
-	testLogin := func(user string) string {
-		t.Helper()
-		err := chromedp.Do(tab,
-			chromedp.Navigate(d.SetupURL),
-			chromedp.WaitVisible(chromedp.CSS("#test-login")),
-			chromedp.Click(chromedp.CSS("#test-login")),
-			chromedp.WaitVisible(chromedp.CSS("#choose-"+user)),
-			chromedp.Click(chromedp.CSS("#choose-"+user)),
-		)
-		if err != nil {
-			t.Fatalf("test login as %s: %v\npage: %s", user, err, pageText(tab))
-		}
-		loc, body := waitForPage(tab, d.GatewayURL+callbackPath, "Test login of", 20*time.Second)
-		if !strings.HasPrefix(loc, d.GatewayURL+callbackPath) {
-			t.Fatalf("test login as %s ended at %s: %s", user, loc, body)
-		}
-		shoot(tab, "test-"+user)
-		noSessionCookie(tab, "after the test login as "+user)
-		return body
-	}
-
-	alice := testLogin("alice")
+	s.openFromPortal()
+	alice := s.testLogin("alice")
 	for _, want := range []string{"Accepted", "alice@example.com", "verified, by the IdP", "Engineering, Admins", "developer, admin", "No session was created"} {
 		if !strings.Contains(alice, want) {
 			t.Errorf("alice's test result lacks %q: %s", want, alice)
@@ -121,8 +65,7 @@ func TestBrowserSetupAssistant(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(d.GatewayURL+"/"), chromedp.WaitVisible(chromedp.CSS("#choose-alice"))); err != nil {
 		t.Errorf("after alice's test login the app did not ask for a login: %v\npage: %s", err, pageText(tab))
 	}
-
-	bob := testLogin("bob")
+	bob := s.testLogin("bob")
 	for _, want := range []string{"Refused", "group_not_allowed", "a member of Engineering", "Fix:", "JumpCloud"} {
 		if !strings.Contains(bob, want) {
 			t.Errorf("bob's diagnosis lacks %q: %s", want, bob)
@@ -132,52 +75,137 @@ func TestBrowserSetupAssistant(t *testing.T) {
 	if err != nil || reqID == "" {
 		t.Fatalf("no request ID on bob's diagnosis: %v", err)
 	}
+	s.checkRefusalListed(reqID)
+	s.checkForbidden(browser)
+	t.Logf("screenshots in %s", s.shots)
+}
 
-	// Bob's refusal is listed on the setup page, under its request ID.
-	err = chromedp.Do(tab, chromedp.Navigate(d.SetupURL), chromedp.WaitVisible(chromedp.CSS("#refusals")))
+// setupSession is one run of the setup assistant in a Chromium tab.
+type setupSession struct {
+	t     *testing.T
+	d     *demo
+	tab   context.Context
+	shots string
+}
+
+func (s *setupSession) shoot(ctx context.Context, name string) {
+	s.t.Helper()
+	checkScreenshot(s.t, ctx, filepath.Join(s.shots, "setup-"+name+".png"))
+}
+
+// noSessionCookie fails when the browser holds a gateway session cookie.
+func (s *setupSession) noSessionCookie(when string) {
+	s.t.Helper()
+	cookies, err := cookiesFor(s.tab, s.d.GatewayURL+"/")
 	if err != nil {
-		t.Fatalf("no recent refusals on the setup page: %v\npage: %s", err, pageText(tab))
+		s.t.Fatal(err)
 	}
-	shoot(tab, "refusals")
-	refusals, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#refusals")))
+	for _, c := range cookies {
+		if strings.Contains(c.Name, "samlgate_session") {
+			s.t.Errorf("%s: the browser holds a session cookie %s", when, c.Name)
+		}
+	}
+}
+
+// openFromPortal follows the demo IdP portal's link (token included) to
+// the setup page and checks what it shows.
+func (s *setupSession) openFromPortal() {
+	s.t.Helper()
+	err := chromedp.Do(s.tab,
+		chromedp.Navigate(s.d.IdPURL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#setup-assistant")),
+		chromedp.Click(chromedp.CSS("#setup-assistant")),
+		chromedp.WaitVisible(chromedp.CSS("#test-login")),
+	)
+	if err != nil {
+		s.t.Fatalf("the setup page did not open from the portal's link: %v\npage: %s", err, pageText(s.tab))
+	}
+	s.shoot(s.tab, "page")
+	page := pageText(s.tab)
+	for _, want := range []string{
+		demoSPEntityID, s.d.Config.Connections[0].ACSURL, "email_verified = true", "memberOf",
+		"bind the allowed groups: Engineering", "SHA-256", "last good refresh", "No refusal recorded",
+	} {
+		if !strings.Contains(page, want) {
+			s.t.Errorf("the setup page lacks %q", want)
+		}
+	}
+}
+
+// testLogin presses Test login, signs in at the IdP as user and returns
+// the text of the result page.
+func (s *setupSession) testLogin(user string) string {
+	s.t.Helper()
+	err := chromedp.Do(s.tab,
+		chromedp.Navigate(s.d.SetupURL),
+		chromedp.WaitVisible(chromedp.CSS("#test-login")),
+		chromedp.Click(chromedp.CSS("#test-login")),
+		chromedp.WaitVisible(chromedp.CSS("#choose-"+user)),
+		chromedp.Click(chromedp.CSS("#choose-"+user)),
+	)
+	if err != nil {
+		s.t.Fatalf("test login as %s: %v\npage: %s", user, err, pageText(s.tab))
+	}
+	loc, body := waitForPage(s.tab, s.d.GatewayURL+callbackPath, "Test login of", 20*time.Second)
+	if !strings.HasPrefix(loc, s.d.GatewayURL+callbackPath) || !strings.Contains(body, "Test login of") {
+		s.t.Fatalf("test login as %s ended at %s: %s", user, loc, body)
+	}
+	s.shoot(s.tab, "test-"+user)
+	s.noSessionCookie("after the test login as " + user)
+	return body
+}
+
+// checkRefusalListed checks that the setup page lists the refusal of
+// request reqID, without the user's email or groups.
+func (s *setupSession) checkRefusalListed(reqID string) {
+	s.t.Helper()
+	err := chromedp.Do(s.tab, chromedp.Navigate(s.d.SetupURL), chromedp.WaitVisible(chromedp.CSS("#refusals")))
+	if err != nil {
+		s.t.Fatalf("no recent refusals on the setup page: %v\npage: %s", err, pageText(s.tab))
+	}
+	s.shoot(s.tab, "refusals")
+	refusals, _ := chromedp.Run(s.tab, chromedp.Text(chromedp.CSS("#refusals")))
 	if !strings.Contains(refusals, reqID) || !strings.Contains(refusals, "group_not_allowed") || !strings.Contains(refusals, "test login") {
-		t.Errorf("recent refusals lack bob's (request %s): %s", reqID, refusals)
+		s.t.Errorf("recent refusals lack bob's (request %s): %s", reqID, refusals)
 	}
 	if strings.Contains(refusals, "bob@example.com") || strings.Contains(refusals, "Sales") {
-		t.Errorf("recent refusals show the user's email or groups: %s", refusals)
+		s.t.Errorf("recent refusals show the user's email or groups: %s", refusals)
 	}
-	noSessionCookie(tab, "at the end")
+	s.noSessionCookie("at the end")
+}
 
-	// 403: a failing check (the wrong token) and a missing one (a
-	// SetupHandler built without Authorize).
-	admin, err := url.Parse(d.SetupURL)
+// checkForbidden opens the assistant with a failing authorization check
+// (the wrong token) and with a missing one (a SetupHandler built without
+// Authorize), each in a fresh browser context: 403 and nothing shown.
+func (s *setupSession) checkForbidden(browser context.Context) {
+	s.t.Helper()
+	wrong, err := url.Parse(s.d.SetupURL)
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	admin.User = url.UserPassword("admin", "wrong-token-0123456789")
-	missing := httptest.NewServer(d.app.gw.SetupHandler(gateway.SetupConfig{}))
+	wrong.User = url.UserPassword("admin", "wrong-token-0123456789")
+	missing := httptest.NewServer(s.d.app.gw.SetupHandler(gateway.SetupConfig{}))
 	defer missing.Close()
 	for _, tc := range []struct{ name, url string }{
-		{"failing", admin.String()},
+		{"failing", wrong.String()},
 		{"missing", missing.URL + "/setup/?connection=" + demoConnection},
 	} {
 		fresh, cancelFresh := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 		res, err := chromedp.RunResponse(fresh, chromedp.Navigate(tc.url))
 		if err != nil {
-			t.Fatalf("%s check: %v", tc.name, err)
+			s.t.Fatalf("%s check: %v", tc.name, err)
 		}
 		body := pageText(fresh)
-		shoot(fresh, "forbidden-"+tc.name)
+		s.shoot(fresh, "forbidden-"+tc.name)
 		if res.Status != http.StatusForbidden || !strings.Contains(body, "Access denied") || strings.Contains(body, demoSPEntityID) {
-			t.Errorf("%s authorization check: status %d, page %s", tc.name, res.Status, body)
+			s.t.Errorf("%s authorization check: status %d, page %s", tc.name, res.Status, body)
 		}
 		cancelFresh()
 	}
-	t.Logf("screenshots in %s", shots)
 }
 
 // checkScreenshot saves a PNG of the page at path and checks it is one:
-// it decodes, is the window's width, and is not a blank page.
+// it decodes, is at least 800 pixels wide, and is not a blank page.
 func checkScreenshot(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
 	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -48,6 +48,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 
 	t := g.trackedRequest(w, r, c)
 	r = withTestLogin(r, t)
+	ev.Test = t.ours && t.rs.Test
 	ev.IdPInitiated = !t.ours
 	start := time.Now()
 	id, err := c.Verify(ctx, samlResponse, saml.WithRequestIDs(t.requestIDs...))

@@ -203,8 +203,8 @@ type LoginEvent struct {
 	// IdPInitiated is true when the response answered no request of ours:
 	// for a refused response, when no RelayState of ours came with it.
 	IdPInitiated bool
-	// Test is true for a successful test login of the setup assistant,
-	// which creates no session.
+	// Test is true for a test login of the setup assistant (SetupHandler),
+	// which creates no session, whether it succeeded or not.
 	Test bool
 }
 

@@ -288,6 +288,9 @@ func TestTestLoginRefusalShowsDiagnosis(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d: %s", res.StatusCode, body)
 	}
+	if ev := e.lastEvent(); !ev.Test || ev.Code != saml.CodeGroupNotAllowed {
+		t.Errorf("event %+v, want a refused test login", ev)
+	}
 	for _, w := range []string{`id="diagnosis"`, "group_not_allowed", "a member of Admins", `id="hint"`, "JumpCloud"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("the diagnosis lacks %q:\n%s", w, body)
@@ -306,6 +309,9 @@ func TestTestLoginRefusalShowsDiagnosis(t *testing.T) {
 	}
 	if strings.Contains(body, "Admins") || strings.Contains(body, "diagnosis") || strings.Contains(body, "JumpCloud") {
 		t.Errorf("an ordinary refusal shows the diagnosis: %s", body)
+	}
+	if ev := e.lastEvent(); ev.Test {
+		t.Errorf("event %+v: an ordinary login marked as a test", ev)
 	}
 	m := requestIDRe.FindStringSubmatch(body)
 	if m == nil {

@@ -144,7 +144,6 @@ func (g *Gateway) finishTestLogin(w http.ResponseWriter, r *http.Request, c *con
 		return
 	}
 	ctx := r.Context()
-	ev.Test = true
 	g.observe(ev)
 	g.logger.InfoContext(ctx, "samlgate: test login", "connection", c.Name(), "request_id", reqID, "idp_initiated", ev.IdPInitiated)
 	res := identityResult(c, id, reqID)
