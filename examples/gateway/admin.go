@@ -10,9 +10,13 @@ import "net/http"
 //
 //	GET /metrics   Prometheus metrics
 //	GET /healthz   liveness
+//	GET /setup/    the setup assistant, with a setup token (setup.go)
 func (a *app) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.handler())
 	mux.HandleFunc(healthzPath, healthz)
+	if h := a.setupHandler(); h != nil {
+		mux.Handle(setupPath, h)
+	}
 	return mux
 }

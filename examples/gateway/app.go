@@ -40,6 +40,8 @@ type app struct {
 	gw       *gateway.Gateway
 	metrics  *metrics
 	fetchers []*saml.MetadataFetcher
+	// setupToken guards the setup assistant; "" turns it off (setup.go).
+	setupToken string
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -56,6 +58,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		names[i] = c.Name
 	}
 	a := &app{cfg: cfg, logger: logger, metrics: newMetrics(names)}
+	if a.setupToken, err = cfg.setupToken(); err != nil {
+		return nil, err
+	}
 
 	allowedHosts, err := cfg.metadataAllowedHosts()
 	if err != nil {

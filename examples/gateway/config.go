@@ -119,6 +119,15 @@ type Config struct {
 	// that sign theirs.
 	IdPMetadataSigningCertFiles []string `yaml:"idp_metadata_signing_cert_files,omitempty" json:"idp_metadata_signing_cert_files,omitempty"`
 
+	// SetupToken turns on the setup assistant at /setup/ on admin_listen,
+	// guarded by this token (at least 16 characters), which the browser
+	// sends as the password of HTTP Basic authentication. Unset (and no
+	// SetupTokenFile or $SAMLGATE_SETUP_TOKEN): the assistant is off.
+	SetupToken string `yaml:"setup_token,omitempty" json:"setup_token,omitempty"`
+	// SetupTokenFile is a file (relative to this file) holding the setup
+	// token, instead of SetupToken.
+	SetupTokenFile string `yaml:"setup_token_file,omitempty" json:"setup_token_file,omitempty"`
+
 	// baseDir is the configuration file's directory, against which
 	// relative file names are resolved.
 	baseDir string

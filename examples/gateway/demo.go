@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,9 @@ type demo struct {
 	group                                       *serverGroup
 	logger                                      *slog.Logger
 	stopBackground                              context.CancelFunc
+
+	// SetupURL is the setup assistant, its token as the password.
+	SetupURL string
 }
 
 // startDemo binds every listener (failing clearly if a port is taken),
@@ -104,6 +108,9 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	if err != nil {
 		return nil, err
 	}
+	setupToken := demoSetupToken()
+	d.SetupURL = "http://admin:" + setupToken + "@" + adminLn.Addr().String() + setupPath + "?connection=" + demoConnection
+	d.idp.setupURL = d.SetupURL
 	d.group.start(&listener{name: "idp", ln: idpLn, srv: newHTTPServer(d.idp.handler(), logger)})
 	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamHandler(), logger)})
 	defer func() {
@@ -124,6 +131,8 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		PublicURL:       d.GatewayURL,
 		SessionKeys:     []string{base64.StdEncoding.EncodeToString(key)},
 		SessionLifetime: samlconfig.Duration(8 * time.Hour),
+		// A fresh token per run, printed in the banner.
+		SetupToken:      setupToken,
 		DefaultReturnTo: "/",
 		// http on 127.0.0.1: browsers would drop Secure cookies.
 		InsecureCookies: true,
@@ -190,16 +199,25 @@ samlgate demo: a JumpCloud-like IdP, the samlgate gateway, and an app behind it,
   JumpCloud-like IdP portal:    %[2]s/
   upstream app (unprotected):   %[3]s/
   Prometheus metrics:           %[4]s
+  Setup assistant (admin):      %[5]s
 
   SP-initiated login:  open %[1]s/ and choose alice (bob and carol are refused).
   IdP-initiated login: open %[2]s/ and click alice's app tile.
+  Test login:          open the setup assistant and press "Test login": the identity, or why it is refused.
 
 NOTE: insecure_cookies is on: the session cookie has no Secure flag, because this demo is plain
 http on 127.0.0.1. Never run a real gateway that way: put it behind https and leave it off.
 The demo IdP signs in whoever is chosen, with a key generated at start-up; it is not a real IdP.
 
 Open %[1]s/ in your browser. Press Ctrl+C to stop.
-`, d.GatewayURL, d.IdPURL, d.UpstreamURL, d.MetricsURL)
+`, d.GatewayURL, d.IdPURL, d.UpstreamURL, d.MetricsURL, d.SetupURL)
+}
+
+// demoSetupToken is a random setup token (32 hex characters).
+func demoSetupToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 // requireLoopback refuses a non-loopback listen address: the demo IdP signs

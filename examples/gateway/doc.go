@@ -141,7 +141,18 @@
 // Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
 // accepted, and the samlgate_verify_duration_seconds histogram, plus the Go
 // and process collectors) are served on admin_listen, a listener of their
-// own, never with the application. /healthz answers "ok" on both. Logs are
+// own, never with the application. /healthz answers "ok" on both.
+//
+// The setup assistant (gateway.SetupHandler: the values and IdP console
+// steps of each connection, a test login, the recent refusals) is served
+// at /setup/ on admin_listen only when a setup token is configured
+// (setup_token_file, setup_token or $SAMLGATE_SETUP_TOKEN, at least 16
+// characters), and asks for it as the password of HTTP Basic
+// authentication (any user name): without a token it is off, and being on
+// the admin listener is not taken as authorization (a reverse proxy on the
+// same host makes every request look local). The demo generates a token,
+// prints the assistant's URL with it, and links to it from its IdP portal.
+// Logs are
 // JSON (log/slog) at -log-level; emails, names and groups appear at debug
 // only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests
 // get 15 seconds to finish.

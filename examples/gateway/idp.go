@@ -79,6 +79,7 @@ type demoIdP struct {
 	srv        *samltest.Server
 	spEntityID string // the app's SP Entity ID (the Audience)
 	gatewayURL string // for the portal's links
+	setupURL   string // the gateway's setup assistant, for the portal's link
 	logger     *slog.Logger
 }
 
@@ -136,6 +137,9 @@ For an <b>SP-initiated</b> login, open the gateway instead: <a href="{{.GatewayU
 {{- end}}
 </div>
 <p><small>IdP entity ID and SSO URL: {{.EntityID}} · <a href="{{.MetadataPath}}">metadata</a></small></p>
+{{- if .SetupURL}}
+<p>Admin: the gateway's <a id="setup-assistant" href="{{.SetupURL}}">setup assistant</a> shows this app's settings, runs test logins and explains refusals (bob's, for one).</p>
+{{- end}}
 </body>
 </html>
 `))
@@ -145,7 +149,8 @@ func (d *demoIdP) portal(w http.ResponseWriter, r *http.Request) {
 		GatewayURL, EntityID     string
 		LaunchPath, MetadataPath string
 		Users                    []demoUser
-	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, demoUsers})
+		SetupURL                 string
+	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, demoUsers, d.setupURL})
 }
 
 var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>

@@ -47,6 +47,8 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 
 	t := g.trackedRequest(w, r, c)
+	r = withTestLogin(r, t)
+	ev.Test = t.ours && t.rs.Test
 	ev.IdPInitiated = !t.ours
 	start := time.Now()
 	id, err := c.Verify(ctx, samlResponse, saml.WithRequestIDs(t.requestIDs...))
@@ -112,6 +114,10 @@ func (g *Gateway) trackedRequest(w http.ResponseWriter, r *http.Request, c *conn
 // finishLogin runs OnLogin, creates the session and sends the browser to
 // its return_to.
 func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, id *saml.Identity, t tracked, ev LoginEvent, reqID string) {
+	if t.ours && t.rs.Test {
+		g.finishTestLogin(w, r, c, id, t, ev, reqID)
+		return
+	}
 	ctx := r.Context()
 	returnTo := g.cfg.DefaultReturnTo
 	switch {
@@ -170,6 +176,7 @@ func (g *Gateway) observe(ev LoginEvent) {
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, ev LoginEvent, e *saml.Error, reqID, note string) {
 	ev.Code = e.Code
 	g.observe(ev)
+	g.recordRefusal(r, ev, e, reqID)
 	ctx := r.Context()
 	g.logger.InfoContext(ctx, "samlgate: login refused", "connection", ev.Connection, "code", string(e.Code), "request_id", reqID,
 		"idp_initiated", ev.IdPInitiated, "expected", e.Expected, "actual", e.Actual, "hint", e.Hint)
@@ -179,6 +186,9 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, ev LoginEvent, 
 			attrs = append(attrs, "note", note)
 		}
 		g.logger.DebugContext(ctx, "samlgate: login refused: detail", attrs...)
+	}
+	if g.refuseTestLogin(w, r, ev.Connection, e, reqID, note) {
+		return
 	}
 	retry := ""
 	switch e.Code {

@@ -174,6 +174,11 @@ type Config struct {
 	// Observer, for metrics, is called once for each POST to the callback,
 	// synchronously, after the outcome is known.
 	Observer func(ev LoginEvent)
+	// PreviewTeams, when set, answers a test login of the setup assistant
+	// (SetupHandler) with the teams a sync would grant the identity, shown
+	// on the test result; it must change nothing. Test logins run no
+	// OnLogin.
+	PreviewTeams func(ctx context.Context, id *saml.Identity) ([]string, error)
 	// Logger receives one Info line per login or refusal (code, connection,
 	// request ID, expected and actual configuration values; never emails,
 	// groups or XML) and the refusal detail at Debug, one Info line per
@@ -198,6 +203,9 @@ type LoginEvent struct {
 	// IdPInitiated is true when the response answered no request of ours:
 	// for a refused response, when no RelayState of ours came with it.
 	IdPInitiated bool
+	// Test is true for a test login of the setup assistant (SetupHandler),
+	// which creates no session, whether it succeeded or not.
+	Test bool
 }
 
 // defaults validates the configuration and fills in the defaults.

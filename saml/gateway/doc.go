@@ -170,4 +170,26 @@
 // connection uses it when none is named (LoginPath, MetadataPath and
 // RequireLogin's redirect name it): with a single tenant there is nothing
 // to enumerate.
+//
+// # The setup assistant
+//
+// SetupHandler is an http.Handler for the admin who connects an IdP:
+// per connection, the values to paste into the IdP (SP entity ID, ACS URL,
+// the SP metadata as a file), the IdP console's steps with those values
+// filled in, what the gateway accepts (IdP entity ID, certificate
+// fingerprints and validity, metadata URL and the age of its last good
+// refresh, policies), a test login and the recent refusals
+// (RecentRefusals: a bounded ring per connection of what the refusal's
+// Info log line says, found by the request ID a user reports). It has no
+// authorization of its own: SetupConfig.Authorize is required, and a
+// handler without it refuses everyone. Mount it on an admin listener.
+//
+// A test login starts on the public origin with a short-lived token the
+// assistant seals (TestTokenLifetime), and runs as an SP-initiated login
+// whose sealed login state is marked as a test, so that the mark can be
+// neither forged nor removed. The ACS then creates no session and runs no
+// OnLogin: the browser that started the test (it holds the login's
+// request cookie) sees the verified identity, or the diagnosis (code,
+// expected and actual values, the hint for the IdP). Any other browser,
+// and every ordinary login, sees only the code and the request ID.
 package gateway

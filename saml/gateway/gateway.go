@@ -33,6 +33,9 @@ type Gateway struct {
 	overflowMu   sync.Mutex
 	overflows    map[string]*MemorySessionStore
 	overflowWarn sync.Once
+
+	// refusals are the recent refusals per connection (RecentRefusals).
+	refusals refusalLog
 }
 
 // conn is a connection with what the gateway reads from its Config once.

@@ -36,7 +36,11 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	requestID, msg, err := g.loginRequest(r, c, returnTo)
+	test, ok := g.testLoginRequested(w, r, c)
+	if !ok {
+		return
+	}
+	requestID, msg, err := g.loginRequest(r, c, returnTo, test)
 	if err != nil {
 		reqID := randomHex(8)
 		g.logger.ErrorContext(r.Context(), "samlgate: cannot start a login", "connection", c.Name(), "request_id", reqID, "error", err.Error())
@@ -65,7 +69,7 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 // loginRequest builds the AuthnRequest and seals its tracking state into
 // the RelayState: the request's ID is known before the RelayState is
 // chosen (saml.Connection.NewLoginRequest, then Encode).
-func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string) (string, *saml.LoginMessage, error) {
+func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string, test bool) (string, *saml.LoginMessage, error) {
 	lr, err := c.NewLoginRequest(r.Context())
 	if err != nil {
 		return "", nil, err
@@ -75,6 +79,7 @@ func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string) (strin
 		Connection: c.Name(),
 		ReturnTo:   returnTo,
 		Expires:    g.now().Add(LoginRequestLifetime).UnixMilli(),
+		Test:       test,
 	})
 	if err != nil {
 		return "", nil, err

@@ -166,4 +166,7 @@ type relayState struct {
 	Connection string `json:"c"`
 	ReturnTo   string `json:"r"`
 	Expires    int64  `json:"x"`
+	// Test marks a test login started from the setup assistant (see
+	// testlogin.go): sealed, so that nobody can set or clear it.
+	Test bool `json:"t,omitempty"`
 }
