@@ -357,7 +357,33 @@ func TestNginxForwardAuth(t *testing.T) {
 		}
 	}
 
-	// 4. The auth subrequest is internal: a client cannot ask it.
+	// 4. bob (Sales) logs in, but required_groups is Engineering: nginx
+	// answers the auth endpoint's 403, and the app never sees him.
+	before := app.count()
+	bob := newWebClient(tr)
+	if p, err = bob.get(ctx, publicURL+"/app", nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, err = bob.submitSAMLForms(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if form, button, err = p.formWithButton("choose-bob"); err != nil {
+		t.Fatalf("not at the IdP's chooser: %v", err)
+	}
+	if p, err = bob.submit(ctx, form, button); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, err = bob.submitSAMLForms(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != http.StatusForbidden || p.URL.String() != publicURL+"/app" {
+		t.Fatalf("bob after his login: %s, want 403 at /app", p)
+	}
+	if app.count() != before {
+		t.Fatal("the app received a request of a user outside required_groups")
+	}
+
+	// 5. The auth subrequest is internal: a client cannot ask it.
 	if p, err := anon.get(ctx, publicURL+authPath, nil); err != nil || p.Status != http.StatusNotFound {
 		t.Errorf("GET %s from a client: %v %v, want 404", authPath, p, err)
 	}
