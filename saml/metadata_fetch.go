@@ -91,6 +91,12 @@ type MetadataFetcher struct {
 	// Logger receives Run's refresh failures (Warn) and updates (Info); nil
 	// means slog.Default(). Fetch, Refresh and Certificates never log.
 	Logger *slog.Logger
+	// OnRefreshError, when set, is called by Run with the error of each
+	// failed refresh (after logging it), for metrics: the last good copy
+	// stays in service, and LastRefresh says how old it is. It is called
+	// from Run's goroutine and must not block. Refresh itself returns its
+	// error and does not call it.
+	OnRefreshError func(err error)
 
 	// SigningCertificates, when set, are the metadata signing certificates:
 	// the metadata's root element (EntityDescriptor or EntitiesDescriptor)
@@ -278,6 +284,9 @@ func (f *MetadataFetcher) Run(ctx context.Context) {
 				return
 			}
 			f.logger().WarnContext(ctx, "samlgate: IdP metadata refresh failed; keeping the last good copy", "url", redact(f.URL), "error", err.Error())
+			if f.OnRefreshError != nil {
+				f.OnRefreshError(err)
+			}
 			next = retry
 		} else if after := f.state.Load(); before == nil || after.md != before.md {
 			f.logger().InfoContext(ctx, "samlgate: IdP metadata updated", "url", redact(f.URL))

@@ -99,6 +99,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 				Logger:              logger.With("connection", fc.Name),
 				SigningCertificates: signingCerts,
 				AllowedHosts:        hosts,
+				OnRefreshError:      a.metrics.metadataRefreshFailed(fc.Name),
 			}
 			fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
 			err = f.Refresh(fctx)
@@ -111,6 +112,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 			ccfg.IdPMetadataXML = f.Metadata()
 			ccfg.Certificates = f
 			a.fetchers = append(a.fetchers, f)
+			a.metrics.watchFetcher(fc.Name, f)
 		}
 		c, err := saml.NewConnection(ccfg)
 		if err != nil {
@@ -156,6 +158,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	if err != nil {
 		return nil, err
 	}
+	a.metrics.watchGateway(a.gw)
 	return a, nil
 }
 
@@ -181,38 +184,54 @@ func (a *app) onLogin(ctx context.Context, id *saml.Identity) error {
 }
 
 // handler is the gateway listener's handler: /healthz, the SAML endpoints,
-// and everything else proxied to the upstream behind RequireLogin (and the
-// required groups and roles).
+// the forward-auth endpoints (forward_auth), and everything else proxied
+// to the upstream behind RequireLogin and requireAccess, except
+// public_paths, proxied without a session (none without an upstream).
 func (a *app) handler() (http.Handler, error) {
-	upstream, err := url.Parse(a.cfg.Upstream)
-	if err != nil {
-		return nil, fmt.Errorf("upstream: %w", err)
-	}
 	pub, err := url.Parse(a.cfg.PublicURL)
 	if err != nil {
 		return nil, fmt.Errorf("public_url: %w", err)
 	}
-	var protected = newProxy(upstream, proxyOptions{
-		isGatewayCookie: isGatewayCookie,
-		webSockets:      a.cfg.WebSockets,
-		publicOrigin:    origin(pub),
-	}, a.logger)
-	if len(a.cfg.RequiredRoles) > 0 {
-		protected = gateway.RequireRole(a.cfg.RequiredRoles...)(protected)
-	}
-	if len(a.cfg.RequiredGroups) > 0 {
-		protected = gateway.RequireGroup(a.cfg.RequiredGroups...)(protected)
-	}
-	if len(a.cfg.RequiredConnections) > 0 {
-		protected = gateway.RequireConnection(a.cfg.RequiredConnections...)(protected)
-	}
-	protected = a.gw.RequireLogin(protected)
-
 	mux := http.NewServeMux()
 	mux.HandleFunc(healthzPath, healthz)
 	a.gw.Mount(mux)
-	mux.Handle("/", protected)
+	a.mountForwardAuth(mux, pub)
+	if a.cfg.Upstream != "" {
+		upstream, err := url.Parse(a.cfg.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("upstream: %w", err)
+		}
+		public, err := parsePublicPaths(a.cfg.PublicPaths)
+		if err != nil {
+			return nil, err
+		}
+		opts := proxyOptions{
+			isGatewayCookie: isGatewayCookie,
+			webSockets:      a.cfg.WebSockets,
+			publicOrigin:    origin(pub),
+		}
+		protected := a.gw.RequireLogin(a.requireAccess(a.metrics.instrumentUpstream(newProxy(upstream, opts, a.logger))))
+		opts.anonymous = true
+		mux.Handle("/", public.route(a.metrics.instrumentUpstream(newProxy(upstream, opts, a.logger)), protected))
+	}
 	return stripIdentityHeadersHandler(mux), nil
+}
+
+// requireAccess wraps next in the per-request checks of a session's
+// identity: required_roles, required_groups, required_connections (403
+// when one fails). The proxy and the forward-auth endpoint share it: a
+// check added here applies to both.
+func (a *app) requireAccess(next http.Handler) http.Handler {
+	if len(a.cfg.RequiredRoles) > 0 {
+		next = gateway.RequireRole(a.cfg.RequiredRoles...)(next)
+	}
+	if len(a.cfg.RequiredGroups) > 0 {
+		next = gateway.RequireGroup(a.cfg.RequiredGroups...)(next)
+	}
+	if len(a.cfg.RequiredConnections) > 0 {
+		next = gateway.RequireConnection(a.cfg.RequiredConnections...)(next)
+	}
+	return next
 }
 
 // origin is u's origin as browsers send it in Origin: scheme://host, with

@@ -28,8 +28,10 @@ type Config struct {
 	// and the operator's endpoints), separate so that none of them is ever
 	// exposed with the application (default 127.0.0.1:9090).
 	AdminListen string `yaml:"admin_listen,omitempty" json:"admin_listen,omitempty"`
-	// Upstream is the URL of the application behind the gateway.
-	Upstream string `yaml:"upstream" json:"upstream"`
+	// Upstream is the URL of the application behind the gateway. It may
+	// be left out only with ForwardAuth, when the gateway only answers a
+	// reverse proxy's auth requests.
+	Upstream string `yaml:"upstream,omitempty" json:"upstream,omitempty"`
 	// PublicURL is the URL browsers use to reach the gateway
 	// (https://app.example.com). It is the default base of each
 	// connection's ACS URL.
@@ -82,6 +84,19 @@ type Config struct {
 	// gateway's per-request checks) is always stripped, and so are
 	// WebSocket upgrades unless this is set.
 	WebSockets bool `yaml:"websockets,omitempty" json:"websockets,omitempty"`
+	// ForwardAuth, when true, serves the forward-auth endpoints on listen:
+	// /saml/auth (2xx with the identity headers, 401 without a session,
+	// 403 when the session is not allowed) and /saml/sign_in (a redirect
+	// to the login), for nginx auth_request, Traefik ForwardAuth and
+	// Caddy forward_auth. Upstream may then be left out. See
+	// forwardauth.go.
+	ForwardAuth bool `yaml:"forward_auth,omitempty" json:"forward_auth,omitempty"`
+	// PublicPaths are the paths proxied to the upstream without a session
+	// and without identity headers (health checks, public assets): an
+	// exact path (/healthz), a prefix ending in / (/assets/), or a pattern
+	// where * stands for one path segment (/api/public/*). See
+	// publicpaths.go for how request paths are compared.
+	PublicPaths []string `yaml:"public_paths,omitempty" json:"public_paths,omitempty"`
 	// MaxConnsPerIP bounds the connections one client address (an IPv6
 	// /64) holds open at once on listen: a slow POST holds one for up to
 	// 30 seconds. Default 64; 0 removes the bound.
@@ -273,12 +288,8 @@ func (c *Config) validate() error {
 		return errors.New("admin_listen must differ from listen: metrics and operator endpoints are never served with the application")
 	}
 
-	u, err := parseAbsURL("upstream", c.Upstream)
-	if err != nil {
+	if err := c.validateUpstream(); err != nil {
 		return err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("upstream: scheme %q is not http or https", u.Scheme)
 	}
 	pub, err := parseAbsURL("public_url", c.PublicURL)
 	if err != nil {

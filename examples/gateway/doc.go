@@ -56,7 +56,8 @@
 // insecure_cookies, required_groups, required_roles, required_connections,
 // connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
 // metadata_refresh, idp_metadata_allowed_hosts,
-// idp_metadata_signing_cert_files, and the connections in package
+// idp_metadata_signing_cert_files, public_paths, forward_auth, and the
+// connections in package
 // samlconfig's format, with file names relative to the configuration file.
 // A connection may name idp_metadata_url instead of certificates: the
 // gateway fetches it at start-up (failing if it cannot) and refreshes it,
@@ -94,7 +95,8 @@
 // configuration ends).
 //
 // Every request except the SAML endpoints (/login, /login/callback,
-// /saml/metadata, /logout) and /healthz needs a session; browsers without
+// /saml/metadata, /logout), /healthz, public_paths and the forward-auth
+// endpoints (below) needs a session; browsers without
 // one are sent to the login, other clients get 401. Logged-in requests are
 // proxied (net/http/httputil.ReverseProxy, Rewrite hook) with:
 //
@@ -138,10 +140,163 @@
 // public host in the upstream, or have the TLS proxy in front accept only
 // the public name.
 //
-// Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
-// accepted, and the samlgate_verify_duration_seconds histogram, plus the Go
-// and process collectors) are served on admin_listen, a listener of their
-// own, never with the application. /healthz answers "ok" on both.
+// # Public paths
+//
+// public_paths lists paths proxied without a session (health checks,
+// public assets): /status (exactly that path), /assets/ (that path and
+// everything below it), /api/public/* (* is any run of characters within
+// one segment, never a /). They reach the upstream without identity
+// headers, a logged-in user's included, and a client's copies are removed
+// as on every path. A request path counts only in its canonical form: a
+// path with "." or ".." segments or "//", an encoded slash or backslash
+// (%2F, %5C) or any escape other than Go's own, a '%' once decoded (double
+// encoding), a ';' (Tomcat and Spring read /assets/..;/admin as /admin) or
+// a backslash is never public, whatever it names, and needs a session like
+// any other. The entries are checked at load: not empty, starting with /,
+// already clean, no "/" alone (the whole site), no "**", no escapes.
+//
+// # Forward-auth: nginx, Traefik, Caddy
+//
+// With forward_auth: true, a reverse proxy that already fronts the
+// application asks the gateway about each request, as with oauth2-proxy:
+//
+//	GET /saml/auth              200 and the five identity headers: a session that passes
+//	                            required_groups, required_roles, required_connections and the
+//	                            connection's own rules; 401 without one; 403 when not allowed;
+//	                            503 when the session store fails. Never cached.
+//	GET /saml/auth?redirect=1   the same, except that a browser navigation (GET or HEAD,
+//	                            X-Forwarded-Method when sent, Accept: text/html) without a
+//	                            session gets a 302 to the login, back to X-Forwarded-Uri
+//	GET /saml/sign_in?rd=URL    a 302 to the login, back to rd (a path, or a URL of public_url's
+//	                            origin; anything else is 400) or else to X-Forwarded-Uri
+//
+// upstream may then be left out: the proxy proxies to the application
+// itself, and the gateway serves only its own paths (everything else is
+// 404). That is the usual shape, and it is allowed only with forward_auth,
+// so that a gateway that forgot its upstream fails at load instead of
+// answering 404 to every page. public_paths need an upstream: in
+// forward-auth mode, leave the public paths out of the proxy's auth check
+// instead (the gateway could only learn the original path from a header
+// the proxy sets, and a misconfigured proxy would pass the client's own).
+//
+// The session cookie is host-only (__Host-samlgate_session): the proxy
+// must serve the application and the gateway's paths (/login,
+// /login/callback, /logout, /saml/metadata, /saml/sign_in) on public_url's
+// host, and a return address on any other host, even a sibling subdomain,
+// is refused. The application receives the session cookie with each
+// request (the gateway's own proxy strips it; these proxies cannot
+// without add-ons): it must not log Cookie headers. The identity headers
+// of the auth answer are all set on every 200, an email that is not one
+// plain address as an empty value, so that each proxy below replaces or
+// deletes every copy a client sent.
+//
+// nginx (auth_request; nginx_test.go runs this configuration, on plain
+// http, against a real nginx). nginx drops header names with '_' (underscores_in_headers
+// off, its default: keep it), and replaces the five headers it sets, in
+// any case; it cannot delete other names by prefix, so a client's
+// X-Forwarded-User-Id reaches the application: read exactly the five
+// names.
+//
+//	upstream samlgate { server 127.0.0.1:8080; }
+//	server {
+//	    listen 443 ssl;
+//	    server_name app.example.com;
+//	    location = /login          { proxy_pass http://samlgate; proxy_set_header Host $host; }
+//	    location = /login/callback { proxy_pass http://samlgate; proxy_set_header Host $host; }
+//	    location = /logout         { proxy_pass http://samlgate; proxy_set_header Host $host; }
+//	    location = /saml/metadata  { proxy_pass http://samlgate; proxy_set_header Host $host; }
+//	    location = /saml/sign_in {
+//	        proxy_pass http://samlgate;
+//	        proxy_set_header Host $host;
+//	        proxy_set_header X-Forwarded-Uri $request_uri;  # the page asked for, after error_page
+//	    }
+//	    location = /saml/auth {
+//	        internal;
+//	        proxy_pass http://samlgate;
+//	        proxy_pass_request_body off;
+//	        proxy_set_header Content-Length "";
+//	        proxy_set_header Host $host;
+//	        proxy_set_header X-Forwarded-Uri $request_uri;
+//	        proxy_set_header X-Forwarded-Method $request_method;
+//	    }
+//	    location /healthz { proxy_pass http://127.0.0.1:3000; }  # public: no auth_request
+//	    location / {
+//	        auth_request /saml/auth;
+//	        auth_request_set $saml_user       $upstream_http_x_forwarded_user;
+//	        auth_request_set $saml_email      $upstream_http_x_forwarded_email;
+//	        auth_request_set $saml_groups     $upstream_http_x_forwarded_groups;
+//	        auth_request_set $saml_roles      $upstream_http_x_forwarded_roles;
+//	        auth_request_set $saml_connection $upstream_http_x_forwarded_connection;
+//	        error_page 401 = /saml/sign_in;
+//	        proxy_pass http://127.0.0.1:3000;
+//	        proxy_set_header Host $host;
+//	        proxy_set_header X-Forwarded-User       $saml_user;   # empty: not sent at all
+//	        proxy_set_header X-Forwarded-Email      $saml_email;
+//	        proxy_set_header X-Forwarded-Groups     $saml_groups;
+//	        proxy_set_header X-Forwarded-Roles      $saml_roles;
+//	        proxy_set_header X-Forwarded-Connection $saml_connection;
+//	    }
+//	}
+//
+// nginx accepts only 2xx, 401 and 403 from auth_request (anything else is
+// a 500), hence /saml/auth without ?redirect=1 and the error_page: its
+// internal redirect keeps $request_uri, the whole URI the browser asked
+// for, and drops that URI's query, so a ?rd= in a link cannot steer it.
+// A 403 is nginx's own page (add error_page 403 for another).
+//
+// Traefik (ForwardAuth, file provider). Traefik hands a non-2xx answer to
+// the client, so /saml/auth?redirect=1 sends browsers to the login itself;
+// it sends X-Forwarded-Method and X-Forwarded-Uri, and with
+// authResponseHeadersRegex it first deletes every request header the
+// expression matches, X-Forwarded-User-Id included. Underscore spellings
+// pass: drop them in the application, or with a headers middleware.
+//
+//	http:
+//	  routers:
+//	    samlgate:
+//	      rule: Host(`app.example.com`) && (Path(`/login`) || Path(`/login/callback`) || Path(`/logout`) || Path(`/saml/metadata`))
+//	      service: samlgate
+//	    app:
+//	      rule: Host(`app.example.com`)
+//	      middlewares: [samlgate-auth]
+//	      service: app
+//	  middlewares:
+//	    samlgate-auth:
+//	      forwardAuth:
+//	        address: http://127.0.0.1:8080/saml/auth?redirect=1
+//	        authResponseHeadersRegex: ^X-Forwarded-(User|Email|Groups|Roles|Connection)
+//	  services:
+//	    samlgate: {loadBalancer: {servers: [{url: "http://127.0.0.1:8080"}]}}
+//	    app:      {loadBalancer: {servers: [{url: "http://127.0.0.1:3000"}]}}
+//
+// Caddy (forward_auth). Like Traefik, Caddy hands a non-2xx answer to the
+// client and sends X-Forwarded-Method and X-Forwarded-Uri. route keeps the
+// request_header deletions (every client copy, any suffix, and every name
+// with '_') before forward_auth, which Caddy's default order would not:
+//
+//	app.example.com {
+//	    @samlgate path /login /login/callback /logout /saml/metadata
+//	    handle @samlgate {
+//	        reverse_proxy 127.0.0.1:8080
+//	    }
+//	    handle {
+//	        route {
+//	            request_header -X-Forwarded-User*
+//	            request_header -X-Forwarded-Email*
+//	            request_header -X-Forwarded-Groups*
+//	            request_header -X-Forwarded-Roles*
+//	            request_header -X-Forwarded-Connection*
+//	            request_header -*_*
+//	            forward_auth 127.0.0.1:8080 {
+//	                uri /saml/auth?redirect=1
+//	                copy_headers X-Forwarded-User X-Forwarded-Email X-Forwarded-Groups X-Forwarded-Roles X-Forwarded-Connection
+//	            }
+//	            reverse_proxy 127.0.0.1:3000
+//	        }
+//	    }
+//	}
+//
+// # The setup assistant
 //
 // The setup assistant (gateway.SetupHandler: the values and IdP console
 // steps of each connection, a test login, the recent refusals) is served
@@ -152,8 +307,32 @@
 // the admin listener is not taken as authorization (a reverse proxy on the
 // same host makes every request look local). The demo generates a token,
 // prints the assistant's URL with it, and links to it from its IdP portal.
-// Logs are
-// JSON (log/slog) at -log-level; emails, names and groups appear at debug
+//
+// # Metrics and logs
+//
+// Metrics are served on admin_listen, a listener of their own, never with
+// the application:
+//
+//	samlgate_logins_total{connection,flow,code}           flow sp_initiated or idp_initiated;
+//	                                                      code "ok", or the code that refused it
+//	samlgate_verify_duration_seconds{connection}          histogram, Verify at the ACS
+//	samlgate_idp_certificate_expiry_days{connection,fingerprint}
+//	                                                      per trusted certificate, read at each
+//	                                                      scrape (negative: expired)
+//	samlgate_idp_certificate_read_errors{connection}      1 when they could not be read
+//	samlgate_idp_metadata_refresh_failures_total{connection}
+//	samlgate_idp_metadata_age_seconds{connection}         since the last good copy of
+//	                                                      idp_metadata_url
+//	samlgate_upstream_duration_seconds{code}              histogram, the proxied request to the
+//	                                                      end of its response (101: a WebSocket's life)
+//
+// plus the Go and process collectors. During a rotation a connection
+// trusts two certificates; alert on the one that lasts longest:
+//
+//	max by (connection) (samlgate_idp_certificate_expiry_days) < 14
+//	samlgate_idp_metadata_age_seconds > 3 * 3600                # metadata_refresh 1h
+//
+// /healthz answers "ok" on both listeners. Logs are JSON (log/slog) at -log-level; emails, names and groups appear at debug
 // only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests
 // get 15 seconds to finish.
 package main

@@ -121,7 +121,9 @@ func runConfig(ctx context.Context, path string, logger *slog.Logger, started fu
 		"upstream", cfg.Upstream,
 		"connections", len(cfg.Connections),
 		"max_conns_per_ip", cfg.maxConnsPerIP(),
-		"websockets", cfg.WebSockets)
+		"websockets", cfg.WebSockets,
+		"forward_auth", cfg.ForwardAuth,
+		"public_paths", len(cfg.PublicPaths))
 	if started != nil {
 		started(gwLn.Addr().String(), adminLn.Addr().String())
 	}

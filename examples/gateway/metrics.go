@@ -16,6 +16,10 @@ type metrics struct {
 	registry *prometheus.Registry
 	logins   *prometheus.CounterVec
 	verify   *prometheus.HistogramVec
+	// upstream, metadataFailures and state: see metrics_state.go.
+	upstream         *prometheus.HistogramVec
+	metadataFailures *prometheus.CounterVec
+	state            *stateCollector
 	// known are the configured connection names. A login event for any
 	// other name (a ?connection= value a client made up) is counted under
 	// "unknown", so that clients cannot create label values at will.
@@ -27,8 +31,8 @@ func newMetrics(connectionNames []string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "samlgate_logins_total",
-			Help: `SAML logins by connection and result code ("ok" for a login accepted, else the saml.Code that refused it).`,
-		}, []string{"connection", "code"}),
+			Help: `SAML logins by connection, flow (sp_initiated, idp_initiated) and result code ("ok" for a login accepted, else the saml.Code that refused it).`,
+		}, []string{"connection", "flow", "code"}),
 		verify: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "samlgate_verify_duration_seconds",
 			Help:    "Time spent verifying a SAMLResponse at the ACS, by connection.",
@@ -36,16 +40,21 @@ func newMetrics(connectionNames []string) *metrics {
 		}, []string{"connection"}),
 		known: map[string]bool{},
 	}
+	m.newStateMetrics()
 	for _, n := range connectionNames {
 		m.known[n] = true
 		// Export zeroes from the start, so that rate() and alerts on
 		// "no successful login" work before the first login.
-		m.logins.WithLabelValues(n, "ok")
+		m.logins.WithLabelValues(n, flowSP, "ok")
+		m.logins.WithLabelValues(n, flowIdP, "ok")
 		m.verify.WithLabelValues(n)
 	}
 	m.registry.MustRegister(
 		m.logins,
 		m.verify,
+		m.upstream,
+		m.metadataFailures,
+		m.state,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -62,7 +71,11 @@ func (m *metrics) observe(ev gateway.LoginEvent) {
 	if code == "" {
 		code = "ok"
 	}
-	m.logins.WithLabelValues(conn, code).Inc()
+	flow := flowSP
+	if ev.IdPInitiated {
+		flow = flowIdP
+	}
+	m.logins.WithLabelValues(conn, flow, code).Inc()
 	m.verify.WithLabelValues(conn).Observe(ev.Duration.Seconds())
 }
 

@@ -203,6 +203,10 @@ type proxyOptions struct {
 	// Origin).
 	webSockets   bool
 	publicOrigin string
+	// anonymous proxies requests without an identity (public_paths):
+	// no identity headers are set, and every copy a client sent is
+	// stripped as always.
+	anonymous bool
 }
 
 // stripCookies removes the named cookies (the gateway's session and
@@ -264,7 +268,7 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 			if opts.isGatewayCookie != nil {
 				stripCookies(pr.Out.Header, opts.isGatewayCookie)
 			}
-			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok && setIdentityHeaders(pr.Out.Header, id) {
+			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok && !opts.anonymous && setIdentityHeaders(pr.Out.Header, id) {
 				// The address itself is personal data and possibly
 				// crafted: never logged.
 				logger.WarnContext(pr.In.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is absent",
@@ -278,7 +282,7 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := gateway.IdentityFromContext(r.Context()); !ok {
+		if _, ok := gateway.IdentityFromContext(r.Context()); !ok && !opts.anonymous {
 			// Unreachable behind RequireLogin; fail closed all the same.
 			logger.ErrorContext(r.Context(), "proxy reached without an identity", "path", r.URL.Path)
 			http.Error(w, "internal error", http.StatusInternalServerError)

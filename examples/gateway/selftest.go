@@ -329,7 +329,7 @@ var metricLineRE = regexp.MustCompile(`^samlgate_logins_total\{([^}]*)\} (\S+)$`
 var labelRE = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
 // loginCounts reads samlgate_logins_total from the metrics endpoint:
-// connection -> code -> count.
+// connection -> code -> count (both flows).
 func loginCounts(ctx context.Context, client *http.Client, metricsURL string) (map[string]map[string]int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
@@ -366,7 +366,7 @@ func parseLoginCounts(r io.Reader) (map[string]map[string]int, error) {
 		if out[labels["connection"]] == nil {
 			out[labels["connection"]] = map[string]int{}
 		}
-		out[labels["connection"]][labels["code"]] = int(v)
+		out[labels["connection"]][labels["code"]] += int(v) // summed over flows
 	}
 	return out, sc.Err()
 }
