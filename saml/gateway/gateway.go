@@ -23,6 +23,9 @@ type Gateway struct {
 	now    func() time.Time
 	logger *slog.Logger
 	csrf   *http.CrossOriginProtection
+	// pageCSP is the pages' Content-Security-Policy: forms may post to
+	// this origin and be redirected to the LogoutURLs' origins.
+	pageCSP string
 
 	mu    sync.RWMutex
 	conns map[string]*conn
@@ -46,6 +49,8 @@ type conn struct {
 	cookieTag string
 	// access is what a session must still satisfy on every request.
 	access sessionAccess
+	// idp is the IdP's family, for the pages' wording.
+	idp saml.IdPKind
 }
 
 // newConn reads c's configuration once: the ACS URL is parsed (and
@@ -58,6 +63,7 @@ func newConn(c *saml.Connection, cfg saml.ConnectionConfig) *conn {
 		spEntityID: cfg.SPEntityID,
 		cookieTag:  base64.RawURLEncoding.EncodeToString([]byte(c.Name())),
 		access:     newSessionAccess(cfg),
+		idp:        cfg.IdP,
 	}
 }
 
@@ -94,6 +100,9 @@ func New(cfg Config) (*Gateway, error) {
 		g.warnExpiring(c)
 	}
 	g.cfg.Connections = nil // g.conns is the live set
+	if g.pageCSP, err = g.checkLogoutURLs(); err != nil {
+		return nil, err
+	}
 	g.csrf = http.NewCrossOriginProtection()
 	return g, nil
 }
