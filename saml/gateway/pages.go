@@ -115,7 +115,7 @@ p{margin:0 0 1rem}
 .button{display:inline-block;padding:.55rem 1.2rem;border-radius:6px;border:0;background:#0969da;color:#fff;font:inherit;text-decoration:none;cursor:pointer}
 ul{padding-left:1.2rem}
 .admin{margin-top:1.75rem;padding-top:.75rem;border-top:1px solid #e5e8eb;color:#59636e;font-size:.85rem}
-code{background:#f0f2f4;padding:0 .3em;border-radius:4px}
+code{background:#f0f2f4;padding:0 .3em;border-radius:4px;white-space:nowrap}
 </style>
 </head>
 <body>
@@ -249,8 +249,11 @@ func idpName(k saml.IdPKind) string {
 	if n, ok := idpNames[k]; ok {
 		return n
 	}
-	return "your identity provider"
+	return genericIdPName
 }
+
+// genericIdPName names an IdP samlgate does not recognize.
+const genericIdPName = "your identity provider"
 
 // errorPage reports a failure outside the callback (starting a login,
 // writing metadata) in the operator's Error page.

@@ -52,7 +52,7 @@ func TestRefusalPages(t *testing.T) {
 		},
 		{
 			name: "email not verified", code: saml.CodeEmailNotVerified, status: http.StatusForbidden,
-			want: []string{"Acme Reports accepts only verified email addresses, and JumpCloud did not confirm that yours is verified."},
+			want: []string{"Only verified email addresses may sign in to Acme Reports, and JumpCloud did not confirm that yours is verified."},
 			refuse: func(e *gwEnv, b *gwBrowser, _ *gwStore) *http.Response {
 				r := e.response("acme")
 				r.EmailVerified = "false"
@@ -89,7 +89,7 @@ func TestRefusalPages(t *testing.T) {
 		},
 		{
 			name: "service unavailable", code: saml.CodeUnavailable, status: http.StatusServiceUnavailable, retry: true,
-			want: []string{"Acme Reports cannot complete sign-ins right now.", "Try again in a few minutes."},
+			want: []string{"Sign-ins to Acme Reports cannot be completed right now.", "Try again in a few minutes."},
 			refuse: func(e *gwEnv, b *gwBrowser, store *gwStore) *http.Response {
 				store.setFail(errors.New("connection refused"))
 				return b.post(gwACS("acme"), e.mint(e.response("acme")), "")
@@ -97,7 +97,7 @@ func TestRefusalPages(t *testing.T) {
 		},
 		{
 			name: "any other code (an IdP misconfiguration)", code: saml.CodeAudienceMismatch, status: http.StatusBadRequest,
-			want: []string{"Acme Reports could not accept the sign-in from JumpCloud.", "give them the code and request ID below"},
+			want: []string{"The sign-in from JumpCloud was not accepted by Acme Reports.", "give them the code and request ID below"},
 			refuse: func(e *gwEnv, b *gwBrowser, _ *gwStore) *http.Response {
 				r := e.response("acme")
 				r.Audience = "urn:other"

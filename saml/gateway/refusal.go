@@ -31,12 +31,12 @@ var refusals = map[saml.Code]refusal{
 	},
 	saml.CodeEmailNotVerified: {
 		title:   "Email address not verified",
-		message: "{app} accepts only verified email addresses, and {idp} did not confirm that yours is verified.",
-		advice:  "If {idp} asks you to verify your email address, do so and sign in again; otherwise ask your administrator to check how {idp} reports verified addresses to {app}.",
+		message: "Only verified email addresses may sign in to {app}, and {idp} did not confirm that yours is verified.",
+		advice:  "If {idp} asks you to verify your email address, do so, then sign in again. Otherwise, ask your administrator for help.",
 	},
 	saml.CodeEmailVerifiedInvalid: {
 		title:   "Email address not verified",
-		message: "{app} accepts only verified email addresses, and {idp} did not say clearly whether yours is.",
+		message: "Only verified email addresses may sign in to {app}, and {idp} did not say clearly whether yours is.",
 		advice:  "Ask your administrator to check how {idp} reports verified addresses to {app}.",
 	},
 	saml.CodeEmailDomainNotAllowed: {
@@ -75,7 +75,7 @@ var refusals = map[saml.Code]refusal{
 	},
 	saml.CodeUnavailable: {
 		title:   "Sign-in temporarily unavailable",
-		message: "{app} cannot complete sign-ins right now.",
+		message: "Sign-ins to {app} cannot be completed right now.",
 		advice:  "Try again in a few minutes. If it keeps failing, give your administrator the code and request ID below.",
 		retry:   true,
 	},
@@ -86,7 +86,7 @@ var refusals = map[saml.Code]refusal{
 	},
 	saml.CodeConfigInvalid: {
 		title:   "Sign-in is not set up correctly",
-		message: "{app} cannot complete sign-ins with {idp}: its configuration has a problem.",
+		message: "Sign-ins to {app} through {idp} are not set up correctly.",
 		advice:  "Give your administrator the code and request ID below.",
 	},
 }
@@ -115,7 +115,7 @@ func fallbackRefusal(status int) refusal {
 	// of a setting at the IdP or here that only an administrator changes.
 	return refusal{
 		title:   "Sign-in failed",
-		message: "{app} could not accept the sign-in from {idp}.",
+		message: "The sign-in from {idp} was not accepted by {app}.",
 		advice:  "This usually needs your administrator: give them the code and request ID below.",
 	}
 }
@@ -147,9 +147,9 @@ func (g *Gateway) refusalPage(w http.ResponseWriter, connection string, code sam
 	g.render(w, d)
 }
 
-// expandNames replaces {app} and {idp}. A sentence that starts with one
-// keeps its capital: "this application" starts a sentence as "This
-// application".
+// expandNames replaces {app} and {idp}. The generic names ("this
+// application", "your identity provider") start a sentence with a capital;
+// a product's own name is kept as its owner writes it.
 func expandNames(s, app, idp string) string {
 	var out []byte
 	for i := 0; i < len(s); {
@@ -164,7 +164,7 @@ func expandNames(s, app, idp string) string {
 			i++
 			continue
 		}
-		if sentenceStart(out) && name != "" && 'a' <= name[0] && name[0] <= 'z' {
+		if sentenceStart(out) && (name == defaultAppName || name == genericIdPName) {
 			name = string(name[0]-'a'+'A') + name[1:]
 		}
 		out = append(out, name...)
