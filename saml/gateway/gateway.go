@@ -245,7 +245,7 @@ func (g *Gateway) count() int {
 }
 
 // ServeHTTP serves every route of the gateway: LoginPath (GET),
-// CallbackPath (POST), MetadataPath (GET) and LogoutPath (POST); other
+// CallbackPath (POST), MetadataPath (GET) and LogoutPath (GET, POST); other
 // paths are 404, other methods 405.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -281,7 +281,8 @@ func (g *Gateway) CallbackHandler() http.Handler { return http.HandlerFunc(g.ser
 // metadata to upload into the IdP.
 func (g *Gateway) MetadataHandler() http.Handler { return http.HandlerFunc(g.serveMetadata) }
 
-// LogoutHandler serves LogoutPath only: POST ends the session.
+// LogoutHandler serves LogoutPath only: GET asks to confirm, POST ends the
+// session (see the package documentation).
 func (g *Gateway) LogoutHandler() http.Handler { return http.HandlerFunc(g.serveLogout) }
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
