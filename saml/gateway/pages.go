@@ -271,6 +271,8 @@ func (g *Gateway) errorPage(w http.ResponseWriter, status int, code saml.Code, m
 // that nobody can list the tenants by asking the gateway about names. The
 // page never echoes the name (it is whatever the link said: a reflected
 // value on the site's own origin); the Debug log has it.
+// The page is the same bytes for every name and endpoint, so it carries
+// no request ID.
 func (g *Gateway) unknownConnection(w http.ResponseWriter, r *http.Request, name string) {
 	if g.logger.Enabled(r.Context(), slog.LevelDebug) {
 		if len(name) > maxLoggedName {
@@ -296,6 +298,17 @@ func (g *Gateway) chooser(w http.ResponseWriter, returnTo string) {
 		d.Links = append(d.Links, PageLink{URL: g.cfg.LoginPath + "?" + q.Encode(), Text: c.Name()})
 	}
 	writeTemplate(w, pageTemplate, d, g.pageCSP)
+}
+
+// storeUnavailable answers a browser whose session could not be read
+// because the SessionStore failed: a retry can succeed.
+func (g *Gateway) storeUnavailable(w http.ResponseWriter, reqID string) {
+	d := g.page(PageError, http.StatusServiceUnavailable, g.only())
+	rf := refusals[saml.CodeUnavailable]
+	fill := func(s string) string { return expandNames(s, d.AppName, d.IdPName) }
+	d.Title, d.Message, d.Advice = fill(rf.title), fill(rf.message), fill(rf.advice)
+	d.Code, d.RequestID = string(saml.CodeUnavailable), reqID
+	g.render(w, d)
 }
 
 // forbiddenPage and the JSON answers are shared by the middleware.

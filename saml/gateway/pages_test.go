@@ -182,3 +182,28 @@ func TestPagesValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreUnavailablePage: a browser whose session cannot be read (the
+// SessionStore fails) gets the unavailable page, with a request ID that
+// the Error log line carries too.
+func TestStoreUnavailablePage(t *testing.T) {
+	var logs auditLog
+	store := newGwStore()
+	e := newGwEnv(t, gwOptions{cfgMod: func(c *gateway.Config) { c.SessionStore = store; c.Logger = logs.logger() }})
+	b := e.browser()
+	e.login(b, e.response("acme"))
+	store.setFail(errors.New("connection refused"))
+	res := b.get(gwHost+"/", gwBrowserAccept)
+	page := gwBody(t, res)
+	id := regexp.MustCompile(`request ID <code>([0-9a-f]{16})</code>`).FindStringSubmatch(page)
+	if res.StatusCode != http.StatusServiceUnavailable || id == nil || !strings.Contains(page, "Try again in a few minutes.") || !strings.Contains(page, "code <code>unavailable</code>") {
+		t.Fatalf("%d\n%s", res.StatusCode, page)
+	}
+	var found bool
+	for _, l := range logs.lines(t) {
+		found = found || l["msg"] == "samlgate: session store failed" && l["request_id"] == id[1]
+	}
+	if !found {
+		t.Errorf("no Error line with request_id %s", id[1])
+	}
+}
