@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/samlgate/samlgate/saml/samlconfig"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -264,4 +265,101 @@ func TestBrowserPages(t *testing.T) {
 		expect(t, tab, loginPath, "Unknown sign-in link", "does not name a connection of samlgate demo", "code unknown_connection")
 		shoot(t, tab, dir, "unknown-connection")
 	})
+}
+
+// TestBrowserLogoutURL: with a connection's logout_url, both ways of
+// signing out (the upstream's form, and the gateway's confirmation page,
+// whose Content-Security-Policy form-action must allow the redirect:
+// Chromium checks it on the redirect of a form's POST too) end the session
+// and land on that URL, here the demo IdP's portal.
+func TestBrowserLogoutURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-browser test skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	browser, stopBrowser := newBrowser(t, ctx)
+	var logs syncBuffer
+	logger := newJSONLogger(&logs)
+
+	upstream := httptest.NewServer(upstreamHandler())
+	gwSrv := httptest.NewUnstartedServer(nil)
+	idpSrv := httptest.NewUnstartedServer(nil)
+	gwURL, idpURL := "http://"+gwSrv.Listener.Addr().String(), "http://"+idpSrv.Listener.Addr().String()
+	acs := gwURL + callbackPath + "?connection=" + demoConnection
+	defer func() {
+		stopBrowser()
+		gwSrv.Close()
+		idpSrv.Close()
+		upstream.Close()
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.Bytes())
+		}
+	}()
+	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = idp.handler()
+	idpSrv.Start()
+	cfg := &Config{
+		Upstream:        upstream.URL,
+		PublicURL:       gwURL,
+		SessionKeys:     []string{testKey32},
+		InsecureCookies: true,
+		Connections: []samlconfig.Connection{{
+			Name:            demoConnection,
+			SPEntityID:      demoSPEntityID,
+			ACSURL:          acs,
+			IdPEntityID:     idpURL + idpSSOPath,
+			IdPSSOURL:       idpURL + idpSSOPath,
+			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
+			LogoutURL:       idpURL + "/",
+		}},
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(ctx, cfg, logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gwSrv.Config.Handler, err = a.handler(); err != nil {
+		t.Fatal(err)
+	}
+	gwSrv.Start()
+
+	for _, tc := range []struct {
+		name    string
+		signOut func(tab context.Context) error
+	}{
+		{"upstream form", func(tab context.Context) error { return chromedp.Do(tab, chromedp.Click(chromedp.CSS("#logout"))) }},
+		{"confirmation page", func(tab context.Context) error {
+			return chromedp.Do(tab, chromedp.Navigate(gwURL+logoutPath), chromedp.Click(chromedp.CSS("#signout")))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+			defer cancelTab()
+			err := chromedp.Do(tab,
+				chromedp.Navigate(idpURL+"/"),
+				chromedp.Click(chromedp.CSS("#tile-alice")),
+				chromedp.WaitVisible(chromedp.CSS("#hello")),
+			)
+			if err != nil {
+				t.Fatalf("login: %v\npage: %s", err, pageText(tab))
+			}
+			if err := tc.signOut(tab); err != nil {
+				t.Fatal(err)
+			}
+			loc, body := waitForPage(tab, idpURL+"/", "JumpCloud user portal", 15*time.Second)
+			if loc != idpURL+"/" || !strings.Contains(body, "JumpCloud user portal") {
+				t.Fatalf("after signing out: %s, want the logout_url %s/; page: %s", loc, idpURL, body)
+			}
+			// The session is over: the app needs a login again.
+			if err := chromedp.Do(tab, chromedp.Navigate(gwURL+"/"), chromedp.WaitVisible(chromedp.CSS("#choose-alice"))); err != nil {
+				t.Errorf("after logout the app did not ask for a login: %v\npage: %s", err, pageText(tab))
+			}
+		})
+	}
 }
