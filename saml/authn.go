@@ -96,15 +96,23 @@ func (lr *LoginRequest) Encode(relayState string) (*LoginMessage, error) {
 // Metadata returns this connection's SP metadata, for the "Upload SP
 // Metadata" button of a JumpCloud SSO app (or any IdP's equivalent): the SP
 // entity ID, the ACS URL (with its ?connection= query) for the HTTP-POST
-// binding, AuthnRequestsSigned="false" and WantAssertionsSigned="true".
-// It carries no validUntil, so that an uploaded copy never expires, and no
+// binding and AuthnRequestsSigned="false". WantAssertionsSigned is "true"
+// only when the signature policy requires the Assertion itself to be
+// signed (SignatureAssertion, SignatureBoth), and "false" otherwise
+// (SignatureEither, SignatureResponse): the metadata never promises the IdP
+// a check Verify does not make. It carries no validUntil, so that an uploaded copy never expires, and no
 // certificate: samlgate neither signs requests nor accepts encrypted
 // assertions.
 func (c *Connection) Metadata() ([]byte, error) {
 	sp := c.serviceProvider(nil)
 	sp.Clock = dsig.NewFakeClockAt(c.now())
 	sp.MetadataOmitValidUntil = true
-	out, err := xml.MarshalIndent(sp.Metadata(), "", "  ")
+	ed := sp.Metadata()
+	want := assertionSignatureRequired(c.cfg.Signature)
+	for i := range ed.SPSSODescriptors {
+		ed.SPSSODescriptors[i].WantAssertionsSigned = &want
+	}
+	out, err := xml.MarshalIndent(ed, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("samlgate: connection %s: encoding the SP metadata: %w", c.cfg.Name, err)
 	}

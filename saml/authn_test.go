@@ -84,30 +84,52 @@ func TestNewLoginRequest(t *testing.T) {
 	}
 }
 
+// TestConnectionMetadata checks the SP metadata, and that it says
+// WantAssertionsSigned="true" exactly when the signature policy requires a
+// signed Assertion: an IdP told so, with a policy that does not check it,
+// would be promised a check that is not made.
 func TestConnectionMetadata(t *testing.T) {
-	conn := newConn(t, baseConfig(t))
-	md, err := conn.Metadata()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ed struct {
-		EntityID string `xml:"entityID,attr"`
-		SP       struct {
-			AuthnRequestsSigned  string     `xml:"AuthnRequestsSigned,attr"`
-			WantAssertionsSigned string     `xml:"WantAssertionsSigned,attr"`
-			KeyDescriptors       []struct{} `xml:"KeyDescriptor"`
-			ACS                  []struct {
-				Binding  string `xml:"Binding,attr"`
-				Location string `xml:"Location,attr"`
-			} `xml:"AssertionConsumerService"`
-		} `xml:"SPSSODescriptor"`
-	}
-	if err := xml.Unmarshal(md, &ed); err != nil {
-		t.Fatal(err)
-	}
-	if ed.EntityID != "urn:samlgate:acme" || ed.SP.AuthnRequestsSigned != "false" || ed.SP.WantAssertionsSigned != "true" ||
-		len(ed.SP.KeyDescriptors) != 0 || len(ed.SP.ACS) != 1 ||
-		ed.SP.ACS[0].Location != acsURL || ed.SP.ACS[0].Binding != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
-		t.Errorf("metadata %+v\n%s", ed, md)
+	for _, tt := range []struct {
+		sig  saml.SignaturePolicy
+		want string
+	}{
+		{"", "false"}, // the default, SignatureEither
+		{saml.SignatureEither, "false"},
+		{saml.SignatureResponse, "false"},
+		{saml.SignatureAssertion, "true"},
+		{saml.SignatureBoth, "true"},
+	} {
+		t.Run(string(tt.sig), func(t *testing.T) {
+			cfg := baseConfig(t)
+			cfg.Signature = tt.sig
+			md, err := newConn(t, cfg).Metadata()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ed struct {
+				EntityID string `xml:"entityID,attr"`
+				SP       []struct {
+					AuthnRequestsSigned  string     `xml:"AuthnRequestsSigned,attr"`
+					WantAssertionsSigned string     `xml:"WantAssertionsSigned,attr"`
+					KeyDescriptors       []struct{} `xml:"KeyDescriptor"`
+					ACS                  []struct {
+						Binding  string `xml:"Binding,attr"`
+						Location string `xml:"Location,attr"`
+					} `xml:"AssertionConsumerService"`
+				} `xml:"SPSSODescriptor"`
+			}
+			if err := xml.Unmarshal(md, &ed); err != nil {
+				t.Fatal(err)
+			}
+			if len(ed.SP) != 1 {
+				t.Fatalf("%d SPSSODescriptors\n%s", len(ed.SP), md)
+			}
+			sp := ed.SP[0]
+			if ed.EntityID != "urn:samlgate:acme" || sp.AuthnRequestsSigned != "false" || sp.WantAssertionsSigned != tt.want ||
+				len(sp.KeyDescriptors) != 0 || len(sp.ACS) != 1 ||
+				sp.ACS[0].Location != acsURL || sp.ACS[0].Binding != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {
+				t.Errorf("metadata %+v, want WantAssertionsSigned=%q\n%s", ed, tt.want, md)
+			}
+		})
 	}
 }

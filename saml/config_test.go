@@ -359,26 +359,36 @@ func TestIdPKind(t *testing.T) {
 	}
 }
 
-// TestSPMetadata: the SP metadata needs only the SP's entity ID and ACS
-// URL, and is the connection's, byte for byte.
+// TestSPMetadata: the SP metadata needs only the SP's entity ID, ACS URL
+// and signature policy, and is the connection's, byte for byte, for every
+// policy.
 func TestSPMetadata(t *testing.T) {
-	want, err := newConn(t, baseConfig(t)).Metadata()
-	if err != nil {
-		t.Fatal(err)
+	for _, sig := range []saml.SignaturePolicy{"", saml.SignatureEither, saml.SignatureAssertion, saml.SignatureResponse, saml.SignatureBoth} {
+		cfg := baseConfig(t)
+		cfg.Signature = sig
+		want, err := newConn(t, cfg).Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := saml.SPMetadata(spEntityID, acsURL, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("policy %q: SPMetadata differs from Connection.Metadata:\n%s\n%s", sig, got, want)
+		}
 	}
-	got, err := saml.SPMetadata(spEntityID, acsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("SPMetadata differs from Connection.Metadata:\n%s\n%s", got, want)
-	}
-	for _, tt := range []struct{ sp, acs, message string }{
-		{"", acsURL, "SPEntityID is empty"},
-		{spEntityID, "/login/callback", "not an absolute URL"},
-		{spEntityID, "ftp://auth.example.com/login", "must be http(s)"},
+	for _, tt := range []struct {
+		sp, acs string
+		sig     saml.SignaturePolicy
+		message string
+	}{
+		{"", acsURL, "", "SPEntityID is empty"},
+		{spEntityID, "/login/callback", "", "not an absolute URL"},
+		{spEntityID, "ftp://auth.example.com/login", "", "must be http(s)"},
+		{spEntityID, acsURL, "Assertion", `Signature "Assertion" is not one of`},
 	} {
-		_, err := saml.SPMetadata(tt.sp, tt.acs)
+		_, err := saml.SPMetadata(tt.sp, tt.acs, tt.sig)
 		checkMessage(t, checkError(t, err, saml.CodeConfigInvalid), tt.message)
 	}
 }

@@ -16,6 +16,12 @@ const (
 	SignatureBoth SignaturePolicy = "both"
 )
 
+// assertionSignatureRequired reports whether the policy requires the
+// Assertion itself to be signed: what WantAssertionsSigned tells the IdP.
+func assertionSignatureRequired(p SignaturePolicy) bool {
+	return p == SignatureAssertion || p == SignatureBoth
+}
+
 // EmailVerifiedPolicy says how the email_verified attribute is treated.
 type EmailVerifiedPolicy string
 

@@ -137,6 +137,8 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		Observer:          a.metrics.observe,
 		Logger:            logger,
 		ConnectionChooser: cfg.ConnectionChooser,
+		AppName:           cfg.AppName,
+		LogoutURLs:        logoutURLs(cfg.Connections),
 	}
 	// Sessions too large for a cookie: refused unless the operator opted
 	// into the in-memory store, which is per process and costs memory
@@ -160,6 +162,17 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	}
 	a.metrics.watchGateway(a.gw)
 	return a, nil
+}
+
+// logoutURLs are the connections' logout_url entries, by name.
+func logoutURLs(conns []samlconfig.Connection) map[string]string {
+	m := map[string]string{}
+	for _, c := range conns {
+		if c.LogoutURL != "" {
+			m[c.Name] = c.LogoutURL
+		}
+	}
+	return m
 }
 
 // orDefault is v, or def when v is zero.

@@ -48,6 +48,9 @@ type Config struct {
 	// DefaultReturnTo is where a login without a return URL lands
 	// (IdP-initiated logins from the JumpCloud portal); default "/".
 	DefaultReturnTo string `yaml:"default_return_to,omitempty" json:"default_return_to,omitempty"`
+	// AppName is the application's name on the gateway's pages ("You are
+	// signed out of AppName."); default "this application".
+	AppName string `yaml:"app_name,omitempty" json:"app_name,omitempty"`
 	// InsecureCookies drops the Secure cookie attribute: only for demos on
 	// http://127.0.0.1.
 	InsecureCookies bool `yaml:"insecure_cookies,omitempty" json:"insecure_cookies,omitempty"`
@@ -377,6 +380,17 @@ func (c *Config) validate() error {
 		}
 		if acs.Scheme != pub.Scheme || acs.Host != pub.Host || acs.Path != callbackPath {
 			return fmt.Errorf("connections[%d].acs_url %q is not this gateway's callback %s%s?connection=%s: responses sent there would not reach it", i, conn.ACSURL, strings.TrimRight(c.PublicURL, "/"), callbackPath, conn.Name)
+		}
+		if conn.LogoutURL != "" {
+			// Where logout sends the browser (the IdP's logout or portal
+			// page), so that the user can end the IdP's session too.
+			lu, err := parseAbsURL(fmt.Sprintf("connections[%d].logout_url", i), conn.LogoutURL)
+			if err != nil {
+				return err
+			}
+			if lu.Scheme != "https" && !(lu.Scheme == "http" && isLoopbackHost(lu.Hostname())) {
+				return fmt.Errorf("connections[%d].logout_url: must be https (http only on a loopback host, for the demo)", i)
+			}
 		}
 		if conn.IdPMetadataURL != "" {
 			mu, err := parseAbsURL(fmt.Sprintf("connections[%d].idp_metadata_url", i), conn.IdPMetadataURL)

@@ -139,11 +139,15 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		// The demo lists its connection at /login (a real multi-tenant
 		// gateway would not show its tenants to anyone).
 		ConnectionChooser: true,
+		// The pages say "You are signed out of samlgate demo. You may
+		// still be signed in to JumpCloud."
+		AppName: "samlgate demo",
 		Connections: []samlconfig.Connection{{
 			Name:           demoConnection,
 			SPEntityID:     demoSPEntityID,
 			ACSURL:         acsURL,
 			IdPMetadataURL: d.IdPURL + idpMetadataPath,
+			IdP:            "jumpcloud", // the demo IdP plays JumpCloud
 			Groups: samlconfig.Groups{
 				Allowed: []string{"Engineering"},
 				Roles: []samlconfig.RoleMapping{

@@ -94,6 +94,12 @@
 // session whose groups or roles were derived by another groups
 // configuration ends).
 //
+// Logout: the upstream posts a form to /logout (GET /logout asks to
+// confirm). The gateway ends the session and shows "You are signed out of
+// app_name. You may still be signed in to JumpCloud.", or, with a
+// connection's logout_url (https), sends the browser there: the IdP's
+// logout or user portal page, where the IdP's own session can end too.
+//
 // Every request except the SAML endpoints (/login, /login/callback,
 // /saml/metadata, /logout), /healthz, public_paths and the forward-auth
 // endpoints (below) needs a session; browsers without

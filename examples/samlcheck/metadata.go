@@ -26,7 +26,7 @@ func cmdMetadata(e *env, args []string) int {
 	if err != nil {
 		return e.configFailure(err)
 	}
-	out, err := saml.SPMetadata(cfg.SPEntityID, cfg.ACSURL)
+	out, err := saml.SPMetadata(cfg.SPEntityID, cfg.ACSURL, cfg.Signature)
 	if err != nil {
 		return e.configFailure(err)
 	}

@@ -4,9 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
@@ -23,8 +21,9 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("connection")
 	c, ok := g.conn(name)
 	if !ok {
-		g.observe(LoginEvent{Code: CodeUnknownConnection, IdPInitiated: true})
-		g.logger.InfoContext(ctx, "samlgate: login refused", "code", string(CodeUnknownConnection), "request_id", reqID)
+		ev := LoginEvent{Code: CodeUnknownConnection, IdPInitiated: true}
+		g.observe(ev)
+		g.auditLoginRefused(ctx, ev, newError(CodeUnknownConnection, "no connection of that name", nil), reqID, "")
 		g.unknownConnection(w, r, name)
 		return
 	}
@@ -153,7 +152,7 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 	}
 	http.SetCookie(w, cookie)
 	g.observe(ev)
-	g.logger.InfoContext(ctx, "samlgate: login", "connection", c.Name(), "request_id", reqID, "idp_initiated", ev.IdPInitiated)
+	g.auditLoginAccepted(ctx, c, id, ev, cookie.Value, reqID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
@@ -170,36 +169,25 @@ func (g *Gateway) observe(ev LoginEvent) {
 	}
 }
 
-// refuse ends a failed callback: Observer, one log line (and the detail at
-// Debug), and an error page that shows the code and a request ID, never
-// the detail.
+// refuse ends a failed callback: Observer, one audit line (and the detail
+// at Debug), and the code's page, which shows the code and a request ID,
+// never the detail.
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, ev LoginEvent, e *saml.Error, reqID, note string) {
 	ev.Code = e.Code
 	g.observe(ev)
 	g.recordRefusal(r, ev, e, reqID)
-	ctx := r.Context()
-	g.logger.InfoContext(ctx, "samlgate: login refused", "connection", ev.Connection, "code", string(e.Code), "request_id", reqID,
-		"idp_initiated", ev.IdPInitiated, "expected", e.Expected, "actual", e.Actual, "hint", e.Hint)
-	if g.logger.Enabled(ctx, slog.LevelDebug) {
-		attrs := []any{"connection", ev.Connection, "request_id", reqID, "detail", e.Detail()}
-		if note != "" {
-			attrs = append(attrs, "note", note)
-		}
-		g.logger.DebugContext(ctx, "samlgate: login refused: detail", attrs...)
-	}
+	g.auditLoginRefused(r.Context(), ev, e, reqID, note)
 	if g.refuseTestLogin(w, r, ev.Connection, e, reqID, note) {
 		return
 	}
-	retry := ""
-	switch e.Code {
-	case saml.CodeInResponseToMismatch, saml.CodeReplayed, saml.CodeExpired, saml.CodeNotYetValid, saml.CodeUnavailable:
-		retry = g.cfg.LoginPath + "?" + url.Values{"connection": {ev.Connection}}.Encode()
-	}
-	g.errorPage(w, statusFor(e.Code), e.Code, userMessage(e.Code, note), reqID, retry)
+	g.refusalPage(w, ev.Connection, e.Code, note, reqID)
 }
 
 func statusFor(code saml.Code) int {
 	switch code {
+	case saml.CodeStatusNotSuccess, saml.CodeEmailDomainNotAllowed:
+		// The IdP, or the connection's domains, refuse this user.
+		return http.StatusForbidden
 	case saml.CodeGroupNotAllowed, saml.CodeEmailNotVerified, CodeLoginRefused:
 		return http.StatusForbidden
 	case saml.CodeUnavailable:
@@ -214,30 +202,4 @@ func statusFor(code saml.Code) int {
 		return http.StatusNotFound
 	}
 	return http.StatusBadRequest
-}
-
-// userMessage is what the person signing in reads: short, generic, and
-// never a value from the response.
-func userMessage(code saml.Code, note string) string {
-	switch code {
-	case saml.CodeInResponseToMismatch:
-		switch note {
-		case noteCookieMissing:
-			return "Your browser did not send back the cookie set when this sign-in started, so it cannot be completed. Start the sign-in again from the application, in this browser; if it keeps failing, allow cookies for this site."
-		case noteRequestExpired:
-			return "This sign-in took too long. Start it again from the application."
-		}
-		return "This sign-in was not started from this browser, or has expired. Start it again from the application."
-	case saml.CodeReplayed:
-		return "This sign-in response was already used. Start a new sign-in."
-	case saml.CodeExpired, saml.CodeNotYetValid:
-		return "This sign-in response is out of date. Start a new sign-in; if it keeps failing, the server clocks may disagree."
-	case saml.CodeGroupNotAllowed, saml.CodeEmailNotVerified, CodeLoginRefused:
-		return "Your account is not allowed to sign in to this application. Ask your administrator for access."
-	case saml.CodeUnavailable:
-		return "Sign-in is temporarily unavailable. Try again in a moment."
-	case CodeSessionTooLarge:
-		return "Your account is in too many groups for this application to keep your sign-in. Give your administrator the code and request ID below."
-	}
-	return "Sign-in failed. If it keeps failing, give your administrator the code and request ID below."
 }

@@ -166,6 +166,24 @@ type Config struct {
 	// /login/callback, /saml/metadata and /logout.
 	LoginPath, CallbackPath, MetadataPath, LogoutPath string
 
+	// AppName is the application's name as the pages show it ("You are
+	// signed out of AppName."); default "this application".
+	AppName string
+	// Pages are the operator's templates for the gateway's pages (nil
+	// fields: the built-in pages); see Pages and PageData.
+	Pages Pages
+	// LogoutURLs maps a connection's name to where POST LogoutPath sends
+	// the browser once the session is ended: the IdP's logout URL, or its
+	// user portal (https://console.jumpcloud.com/userconsole, say), so
+	// that the user can also end the IdP's session, which otherwise signs
+	// them straight back in. Each must be an absolute https URL (http only
+	// on a loopback host, for demos), with no user name or password, and
+	// each name must be in Connections; New refuses anything else. The
+	// URL comes from here only, never from the request. A connection
+	// without one, and a logout without a session, shows the signed-out
+	// page instead.
+	LogoutURLs map[string]string
+
 	// OnLogin runs after a response is verified and before the session
 	// exists; it sees the full Identity, Attributes included (sessions do
 	// not keep them). An error refuses the login with a 403 page whose code
@@ -179,9 +197,11 @@ type Config struct {
 	// on the test result; it must change nothing. Test logins run no
 	// OnLogin.
 	PreviewTeams func(ctx context.Context, id *saml.Identity) ([]string, error)
-	// Logger receives one Info line per login or refusal (code, connection,
-	// request ID, expected and actual configuration values; never emails,
-	// groups or XML) and the refusal detail at Debug, one Info line per
+	// Logger receives the audit log: one Info line per login, refusal
+	// (code, connection, request ID, expected and actual configuration
+	// values; never emails, groups or XML), logout and RevokeUser, each
+	// with an "event" key (see audit.go), the refusal detail at Debug,
+	// one Info line per
 	// session that no longer meets its connection's rules (connection and
 	// reason), warnings about certificates close to expiry, and store
 	// failures. The verifier never
@@ -239,6 +259,12 @@ func (c *Config) defaults() error {
 	}
 	if c.OverflowLimits != (MemorySessionLimits{}) && (c.DisableOverflow || c.SessionStore != nil) {
 		return configError("OverflowLimits is set, but DisableOverflow or SessionStore leaves no in-memory overflow store to bound")
+	}
+	if c.AppName == "" {
+		c.AppName = defaultAppName
+	}
+	if err := c.Pages.check(); err != nil {
+		return err
 	}
 	if c.DefaultReturnTo == "" {
 		c.DefaultReturnTo = "/"

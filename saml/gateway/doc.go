@@ -1,6 +1,7 @@
 // Package gateway serves the HTTP side of SAML logins for many
 // connections: GET /login (SP-initiated), POST /login/callback (the ACS),
-// GET /saml/metadata and POST /logout, with sessions in sealed cookies or a
+// GET /saml/metadata and /logout (GET confirms, POST ends the session),
+// with sessions in sealed cookies or a
 // SessionStore, and middleware (RequireLogin, RequireGroup, RequireRole,
 // RequireConnection) that protects the application's handlers.
 //
@@ -157,6 +158,34 @@
 // DisableOverflow refuses such logins instead, with code session_too_large
 // (413) and a log line giving the size; so does a session larger than the
 // whole overflow budget.
+//
+// # Logout, pages and the audit log
+//
+// POST LogoutPath ends the session (deleting it from its store) and shows
+// the signed-out page, "You are signed out of AppName. You may still be
+// signed in to JumpCloud." (the IdP's name follows the connection's
+// saml.IdPKind), whose "Sign in again" link lands on the logout's
+// return_to (a local path). It does not start a login: a live IdP session
+// would complete it at once. A connection with a Config.LogoutURLs entry
+// sends the browser to that URL instead (the IdP's logout or portal page),
+// taken from the configuration only, never from the request. GET
+// LogoutPath asks to confirm with a form; the POST is refused when the
+// browser says it comes from another site (http.CrossOriginProtection).
+//
+// Every refusal page says what happened and what the user can do, per code
+// (not assigned to the app at the IdP, not in an allowed group, email not
+// verified, link already used or expired, service unavailable; any other
+// code is worded by its HTTP status), with the code and a request ID for
+// the administrator, never the detail, and "Sign in again" only where a
+// retry can succeed. Config.Pages replaces the pages with the operator's
+// html/templates, which receive a PageData.
+//
+// Config.Logger receives one Info line per login, refusal, logout and
+// RevokeUser, each with an "event" key (login, login_refused, logout,
+// sessions_revoked) and no key twice; never an email, a group of the user
+// or XML. A subject that looks like an email is logged as "hmac:" and a
+// keyed hash; a session as a hash of its cookie, the same at login and
+// logout. The refusal detail is logged at Debug.
 //
 // # Connections are not listed
 //

@@ -29,35 +29,3 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(md)
 }
-
-// serveLogout ends the session: POST LogoutPath[?return_to=/path]. It
-// refuses cross-origin POSTs, so another site cannot log users out.
-//
-// With a Config.SessionStore (or for a session kept in the
-// in-memory overflow store), logout deletes the session on the server:
-// every copy of the cookie stops working. A stateless session cookie
-// cannot be revoked: logout only clears the browser's cookie, and a copy
-// taken before keeps working until its sealed expiry.
-func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, http.MethodPost)
-		return
-	}
-	if err := g.csrf.Check(r); err != nil {
-		http.Error(w, "cross-origin logout refused", http.StatusForbidden)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxLogoutBody)
-	returnTo := "/"
-	if err := r.ParseForm(); err == nil {
-		if p, ok := safeReturnTo(r.Form.Get("return_to")); ok {
-			returnTo = p
-		}
-	}
-	for _, v := range cookieValues(r, g.cfg.CookieName) {
-		g.deleteSession(r.Context(), v)
-	}
-	g.clearSessionCookie(w)
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, returnTo, http.StatusSeeOther)
-}

@@ -23,6 +23,9 @@ type Gateway struct {
 	now    func() time.Time
 	logger *slog.Logger
 	csrf   *http.CrossOriginProtection
+	// pageCSP is the pages' Content-Security-Policy: forms may post to
+	// this origin and be redirected to the LogoutURLs' origins.
+	pageCSP string
 
 	mu    sync.RWMutex
 	conns map[string]*conn
@@ -49,6 +52,8 @@ type conn struct {
 	cookieTag string
 	// access is what a session must still satisfy on every request.
 	access sessionAccess
+	// idp is the IdP's family, for the pages' wording.
+	idp saml.IdPKind
 }
 
 // newConn reads c's configuration once: the ACS URL is parsed (and
@@ -61,6 +66,7 @@ func newConn(c *saml.Connection, cfg saml.ConnectionConfig) *conn {
 		spEntityID: cfg.SPEntityID,
 		cookieTag:  base64.RawURLEncoding.EncodeToString([]byte(c.Name())),
 		access:     newSessionAccess(cfg),
+		idp:        cfg.IdP,
 	}
 }
 
@@ -97,6 +103,9 @@ func New(cfg Config) (*Gateway, error) {
 		g.warnExpiring(c)
 	}
 	g.cfg.Connections = nil // g.conns is the live set
+	if g.pageCSP, err = g.checkLogoutURLs(); err != nil {
+		return nil, err
+	}
 	g.csrf = http.NewCrossOriginProtection()
 	return g, nil
 }
@@ -239,7 +248,7 @@ func (g *Gateway) count() int {
 }
 
 // ServeHTTP serves every route of the gateway: LoginPath (GET),
-// CallbackPath (POST), MetadataPath (GET) and LogoutPath (POST); other
+// CallbackPath (POST), MetadataPath (GET) and LogoutPath (GET, POST); other
 // paths are 404, other methods 405.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -275,7 +284,8 @@ func (g *Gateway) CallbackHandler() http.Handler { return http.HandlerFunc(g.ser
 // metadata to upload into the IdP.
 func (g *Gateway) MetadataHandler() http.Handler { return http.HandlerFunc(g.serveMetadata) }
 
-// LogoutHandler serves LogoutPath only: POST ends the session.
+// LogoutHandler serves LogoutPath only: GET asks to confirm, POST ends the
+// session (see the package documentation).
 func (g *Gateway) LogoutHandler() http.Handler { return http.HandlerFunc(g.serveLogout) }
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {

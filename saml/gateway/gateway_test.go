@@ -140,7 +140,7 @@ func TestGatewayErrorPages(t *testing.T) {
 		c.MaxResponseBytes = 20_000
 	}})
 	b := e.browser()
-	reqID := regexp.MustCompile(`Request ID: <code>[0-9a-f]{16}</code>`)
+	reqID := regexp.MustCompile(`request ID <code>[0-9a-f]{16}</code>`)
 
 	r := e.response("acme")
 	r.Groups = []string{"Engineering", "Secret-Project-X"}
@@ -191,7 +191,7 @@ func TestGatewayMethodsAndPaths(t *testing.T) {
 	}{
 		{http.MethodGet, "/login/callback?connection=acme", 405, "POST"},
 		{http.MethodPost, "/login?connection=acme", 405, "GET"},
-		{http.MethodGet, "/logout", 405, "POST"},
+		{http.MethodPut, "/logout", 405, "GET, HEAD, POST"},
 		{http.MethodPost, "/saml/metadata?connection=acme", 405, "GET, HEAD"},
 	} {
 		rec := httptest.NewRecorder()
@@ -221,7 +221,7 @@ func TestGatewayMetadataEndpoint(t *testing.T) {
 		`entityID="urn:samlgate:beta"`,
 		`Location="https://auth.example.com/login/callback?connection=beta"`,
 		`Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"`,
-		`WantAssertionsSigned="true"`,
+		`WantAssertionsSigned="false"`, // the default policy, either
 		`AuthnRequestsSigned="false"`,
 	} {
 		if !strings.Contains(md, want) {
@@ -264,7 +264,8 @@ func TestGatewayLogout(t *testing.T) {
 			req = httptest.NewRequest(http.MethodPost, gwHost+"/logout?return_to=/bye", nil)
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
 			res := b.do(req)
-			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/bye" {
+			// Post/redirect/get to the signed-out page, never to return_to.
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/logout?connection=acme&return_to=%2Fbye" {
 				t.Errorf("logout: %d %q", res.StatusCode, res.Header.Get("Location"))
 			}
 			if h := gwSetCookie(res, gateway.DefaultCookieName); !strings.Contains(h, "Max-Age=0") {

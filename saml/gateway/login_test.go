@@ -199,7 +199,7 @@ func TestGatewayUnknownConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.do(gwHost + tc.path + "?connection=" + url.QueryEscape(tc.value))
 			page := gwBody(t, res)
-			if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "unknown connection") || !strings.Contains(page, "unknown_connection") {
+			if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "does not name a connection") || !strings.Contains(page, "unknown_connection") {
 				t.Errorf("status %d:\n%s", res.StatusCode, page)
 			}
 			// The page never echoes the name, escaped or not.
@@ -295,16 +295,21 @@ func TestGatewayOpenRedirect(t *testing.T) {
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tc.want {
 			t.Errorf("IdP-initiated RelayState %q: %d %q, want %q", tc.returnTo, res.StatusCode, res.Header.Get("Location"), tc.want)
 		}
-		// Logout.
+		// Logout: return_to goes to the signed-out page's "Sign in
+		// again" link, only when it is a local path.
 		req := httptest.NewRequest(http.MethodPost, gwHost+"/logout", strings.NewReader(url.Values{"return_to": {tc.returnTo}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		res = b.do(req)
-		want := tc.want
-		if want == "/home" {
-			want = "/"
+		q := url.Values{"connection": {"acme"}}
+		if tc.want != "/home" {
+			q.Set("return_to", tc.want)
 		}
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+		if want := "/logout?" + q.Encode(); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
 			t.Errorf("logout return_to %q: %d %q, want %q", tc.returnTo, res.StatusCode, res.Header.Get("Location"), want)
+		}
+		page := gwBody(t, b.get(gwHost+res.Header.Get("Location"), "text/html"))
+		if want := `href="` + html.EscapeString("/login?"+q.Encode()) + `"`; !strings.Contains(page, want) {
+			t.Errorf("logout return_to %q: the signed-out page has no link %s:\n%s", tc.returnTo, want, page)
 		}
 	}
 }

@@ -66,10 +66,9 @@ func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 			g.clearSessionCookie(w)
 		}
 		if err != nil {
-			g.logger.ErrorContext(r.Context(), "samlgate: session store failed", "error", err.Error())
-			deny(w, r, http.StatusServiceUnavailable, string(saml.CodeUnavailable), func() {
-				writePage(w, http.StatusServiceUnavailable, pageData{Title: "Temporarily unavailable", Message: "Sign-in is temporarily unavailable. Try again in a moment.", Code: string(saml.CodeUnavailable)})
-			})
+			reqID := randomHex(8)
+			g.logger.ErrorContext(r.Context(), "samlgate: session store failed", "error", err.Error(), "request_id", reqID)
+			deny(w, r, http.StatusServiceUnavailable, string(saml.CodeUnavailable), func() { g.storeUnavailable(w, reqID) })
 			return
 		}
 		if id != nil {

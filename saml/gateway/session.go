@@ -212,11 +212,21 @@ func (g *Gateway) overflowStore(connection string, create bool) *MemorySessionSt
 // CodeUnknownConnection for a connection the gateway does not have,
 // config_invalid when SessionStore does not index users, or unavailable
 // when a store fails.
+//
+// Each call on a connection that exists logs one audit line at Info
+// (event sessions_revoked: the connection, the subject as the audit log
+// shows it, and the outcome).
 func (g *Gateway) RevokeUser(ctx context.Context, connection, subject string) error {
 	c, ok := g.conn(connection)
 	if !ok {
 		return newError(CodeUnknownConnection, "RevokeUser: no connection of that name", nil)
 	}
+	err := g.revokeUser(ctx, c, subject)
+	g.auditSessionsRevoked(ctx, c, subject, err)
+	return err
+}
+
+func (g *Gateway) revokeUser(ctx context.Context, c *conn, subject string) error {
 	var stores []UserSessionStore
 	if s := g.cfg.SessionStore; s != nil {
 		us, ok := s.(UserSessionStore)
@@ -363,17 +373,21 @@ func (g *Gateway) storeFor(overflow bool, connection string) SessionStore {
 	return nil
 }
 
-// deleteSession removes the store entry a session cookie points to, if any.
-func (g *Gateway) deleteSession(ctx context.Context, value string) {
+// deleteSession removes the store entry a session cookie points to, if
+// any, and reports whether it did.
+func (g *Gateway) deleteSession(ctx context.Context, value string) bool {
 	c, p, ok := g.openPayload(value)
 	if !ok || p.SID == "" {
-		return
+		return false
 	}
 	if store := g.storeFor(p.Overflow, c.Name()); store != nil {
 		if err := store.Delete(ctx, p.SID); err != nil {
 			g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
+			return false
 		}
+		return true
 	}
+	return false
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

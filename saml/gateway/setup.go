@@ -92,7 +92,7 @@ func (h *setupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Title:   "Unknown connection",
 			Message: "No connection of this gateway has that name.",
 			Code:    string(CodeUnknownConnection),
-			Links:   []pageLink{{URL: "?", Text: "All connections"}},
+			Links:   []PageLink{{URL: "?", Text: "All connections"}},
 		})
 		return
 	}

@@ -80,6 +80,11 @@ type Connection struct {
 	// IdPMetadataURL is fetched by programs that support it (the gateway);
 	// ConnectionConfig leaves it to them.
 	IdPMetadataURL string `yaml:"idp_metadata_url,omitempty" json:"idp_metadata_url,omitempty"`
+	// LogoutURL is where the gateway sends the browser after a logout of
+	// this connection's session (gateway.Config.LogoutURLs): the IdP's
+	// logout or portal URL, absolute https. ConnectionConfig leaves it to
+	// the gateway.
+	LogoutURL string `yaml:"logout_url,omitempty" json:"logout_url,omitempty"`
 	// IdP is saml.ConnectionConfig.IdP: jumpcloud, okta, entra, google,
 	// keycloak, pingone, pingfederate, adfs, onelogin or generic. It only
 	// chooses whose console the error hints name; empty means detected.
