@@ -319,7 +319,8 @@
 // Metrics are served on admin_listen, a listener of their own, never with
 // the application:
 //
-//	samlgate_logins_total{connection,flow,code}           flow sp_initiated or idp_initiated;
+//	samlgate_logins_total{connection,flow,code}           flow sp_initiated, idp_initiated or test
+//	                                                      (the setup assistant's test logins);
 //	                                                      code "ok", or the code that refused it
 //	samlgate_verify_duration_seconds{connection}          histogram, Verify at the ACS
 //	samlgate_idp_certificate_expiry_days{connection,fingerprint}

@@ -72,7 +72,10 @@ func (m *metrics) observe(ev gateway.LoginEvent) {
 		code = "ok"
 	}
 	flow := flowSP
-	if ev.IdPInitiated {
+	switch {
+	case ev.Test:
+		flow = flowTest
+	case ev.IdPInitiated:
 		flow = flowIdP
 	}
 	m.logins.WithLabelValues(conn, flow, code).Inc()

@@ -17,6 +17,9 @@ import (
 const (
 	flowSP  = "sp_initiated"
 	flowIdP = "idp_initiated"
+	// flowTest is a setup assistant's test login: counted apart, so that
+	// an admin trying a connection does not move the users' figures.
+	flowTest = "test"
 )
 
 // certificateCollectTimeout bounds reading a connection's certificates at
