@@ -51,56 +51,53 @@ func testReads(t *testing.T, store teamsync.Store) {
 	Check(t, store, conn, "nobody", none)
 }
 
-// testConcurrent logs alice in from n goroutines at once, each with another
-// group set, beside a manual membership. Every sync must end in its own
-// login's state (it saw a consistent state), the stored state must be that
-// of one of the logins (the last applied), with no duplicate sources, and
-// the manual membership intact.
-func testConcurrent(t *testing.T, store teamsync.Store, n int) {
-	ctx := context.Background()
-	e := NewEngine(t, store, nil, nil)
-	if err := e.AddMember(ctx, teamsync.User{Connection: conn, Subject: "alice"}, "eng"); err != nil {
+// GroupSets are the group sets concurrent logins of alice alternate
+// between: several teams, none, and one.
+var GroupSets = [][]string{{"Engineering"}, {"Support"}, {"Everyone", "dev-x"}, {}, {"Engineering", "Support", "Admins"}}
+
+// Login is a login of alice at the suite's connection with groups (the
+// attribute present).
+func Login(groups ...string) teamsync.Login { return login(groups...) }
+
+// PrepareConcurrent gives alice the manual membership of "eng" that
+// concurrent logins must leave intact.
+func PrepareConcurrent(t testing.TB, e *teamsync.Engine) {
+	t.Helper()
+	if err := e.AddMember(context.Background(), teamsync.User{Connection: conn, Subject: "alice"}, "eng"); err != nil {
 		t.Fatal(err)
 	}
-	sets := [][]string{{"Engineering"}, {"Support"}, {"Everyone", "dev-x"}, {}, {"Engineering", "Support", "Admins"}}
-	expect := func(groups []string) string {
-		e2 := NewEngine(t, teamsync.NewMemoryStore(), nil, nil)
-		_ = e2.AddMember(ctx, teamsync.User{Connection: conn, Subject: "alice"}, "eng")
-		d, err := e2.Sync(ctx, login(groups...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(describe(d.Teams), " ")
-	}
-	states := make([]string, len(sets))
-	for i, s := range sets {
-		states[i] = expect(s)
-	}
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			set := sets[i%len(sets)]
-			d, err := e.Sync(ctx, login(set...))
-			if err != nil {
-				errs <- err
-				return
-			}
-			if got := strings.Join(describe(d.Teams), " "); got != states[i%len(sets)] {
-				errs <- fmt.Errorf("login %d ended in %q, want %q", i, got, states[i%len(sets)])
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	final, err := store.UserTeams(ctx, conn, "alice")
+}
+
+// StateAfter is alice's state, as Describe spells it, after a login with
+// groups beside the manual membership of PrepareConcurrent.
+func StateAfter(t testing.TB, groups []string) string {
+	t.Helper()
+	e := NewEngine(t, teamsync.NewMemoryStore(), nil, nil)
+	PrepareConcurrent(t, e)
+	d, err := e.Sync(context.Background(), login(groups...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(describe(final), " ")
+	return Describe(d.Teams)
+}
+
+// Describe spells memberships as "team=source,source team=source".
+func Describe(ms []teamsync.Membership) string { return strings.Join(describe(ms), " ") }
+
+// CheckConcurrentEnd checks alice's stored state after concurrent logins:
+// the state of one of the logins (the last applied), no duplicate
+// sources, and the manual membership intact.
+func CheckConcurrentEnd(t testing.TB, store teamsync.Store) {
+	t.Helper()
+	states := make([]string, len(GroupSets))
+	for i, s := range GroupSets {
+		states[i] = StateAfter(t, s)
+	}
+	final, err := store.UserTeams(context.Background(), conn, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Describe(final)
 	if !slices.Contains(states, got) {
 		t.Fatalf("final state %q is no login's state %q", got, states)
 	}
@@ -112,4 +109,40 @@ func testConcurrent(t *testing.T, store teamsync.Store, n int) {
 			t.Fatalf("duplicate sources in %v", ms)
 		}
 	}
+}
+
+// testConcurrent logs alice in from n goroutines at once, each with another
+// group set, beside a manual membership. Every sync must end in its own
+// login's state (it saw a consistent state and nothing interleaved), and
+// the stored state must be that of one of the logins (the last applied),
+// with no duplicate sources and the manual membership intact.
+func testConcurrent(t *testing.T, store teamsync.Store, n int) {
+	ctx := context.Background()
+	e := NewEngine(t, store, nil, nil)
+	PrepareConcurrent(t, e)
+	states := make([]string, len(GroupSets))
+	for i, s := range GroupSets {
+		states[i] = StateAfter(t, s)
+	}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			k := i % len(GroupSets)
+			d, err := e.Sync(ctx, login(GroupSets[k]...))
+			if err != nil {
+				errs <- err
+				return
+			}
+			if got := Describe(d.Teams); got != states[k] {
+				errs <- fmt.Errorf("login %d ended in %q, want %q", i, got, states[k])
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	CheckConcurrentEnd(t, store)
 }
