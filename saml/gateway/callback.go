@@ -133,7 +133,11 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 		}
 	}
 
-	cookie, serr := g.createSession(ctx, c, id)
+	teams, ok := g.syncTeams(w, r, c, id, ev, reqID)
+	if !ok {
+		return
+	}
+	cookie, serr := g.createSession(ctx, c, id, teams)
 	if serr != nil {
 		serr.Connection = c.Name()
 		g.refuse(w, r, ev, serr, reqID, "")
@@ -182,7 +186,7 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, ev LoginEvent, 
 	}
 	retry := ""
 	switch e.Code {
-	case saml.CodeInResponseToMismatch, saml.CodeReplayed, saml.CodeExpired, saml.CodeNotYetValid, saml.CodeUnavailable:
+	case saml.CodeInResponseToMismatch, saml.CodeReplayed, saml.CodeExpired, saml.CodeNotYetValid, saml.CodeUnavailable, CodeTeamSyncFailed:
 		retry = g.cfg.LoginPath + "?" + url.Values{"connection": {ev.Connection}}.Encode()
 	}
 	g.errorPage(w, statusFor(e.Code), e.Code, userMessage(e.Code, note), reqID, retry)
@@ -192,7 +196,7 @@ func statusFor(code saml.Code) int {
 	switch code {
 	case saml.CodeGroupNotAllowed, saml.CodeEmailNotVerified, CodeLoginRefused:
 		return http.StatusForbidden
-	case saml.CodeUnavailable:
+	case saml.CodeUnavailable, CodeTeamSyncFailed:
 		return http.StatusServiceUnavailable
 	case saml.CodeTooLarge, CodeSessionTooLarge:
 		// The body (the response in it) is larger than this gateway
@@ -224,7 +228,7 @@ func userMessage(code saml.Code, note string) string {
 		return "This sign-in response is out of date. Start a new sign-in; if it keeps failing, the server clocks may disagree."
 	case saml.CodeGroupNotAllowed, saml.CodeEmailNotVerified, CodeLoginRefused:
 		return "Your account is not allowed to sign in to this application. Ask your administrator for access."
-	case saml.CodeUnavailable:
+	case saml.CodeUnavailable, CodeTeamSyncFailed:
 		return "Sign-in is temporarily unavailable. Try again in a moment."
 	case CodeSessionTooLarge:
 		return "Your account is in too many groups for this application to keep your sign-in. Give your administrator the code and request ID below."

@@ -33,7 +33,7 @@ func ContextWithIdentity(ctx context.Context, id *saml.Identity) context.Context
 // the SessionStore failed. An identity read from a session has no
 // Attributes, AssertionID or InResponseTo.
 func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
-	id, _, err := g.readSession(r)
+	id, _, _, err := g.readSession(r)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
 // from its store), and one Info line names the connection and the reason.
 func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, stale, err := g.readSession(r)
+		id, teams, stale, err := g.readSession(r)
 		if stale {
 			g.clearSessionCookie(w)
 		}
@@ -73,7 +73,7 @@ func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 			return
 		}
 		if id != nil {
-			next.ServeHTTP(w, r.WithContext(ContextWithIdentity(r.Context(), id)))
+			next.ServeHTTP(w, r.WithContext(ContextWithTeams(ContextWithIdentity(r.Context(), id), teams)))
 			return
 		}
 		if isBrowser(r) {
