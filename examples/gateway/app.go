@@ -40,6 +40,7 @@ type app struct {
 	gw       *gateway.Gateway
 	metrics  *metrics
 	fetchers []*saml.MetadataFetcher
+	teams    *teamSync // nil without teams_db
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -146,6 +147,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		gcfg.DisableOverflow = true
 		logger.Info("sessions too large for a cookie (users in hundreds of groups) are refused with code session_too_large; " +
 			"keep fewer groups with the connection's groups.filter, or set overflow_sessions to keep them in memory")
+	}
+	if err := a.setupTeams(ctx, &gcfg); err != nil {
+		return nil, err
 	}
 	a.gw, err = gateway.New(gcfg)
 	if err != nil {

@@ -105,7 +105,8 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		return nil, err
 	}
 	d.group.start(&listener{name: "idp", ln: idpLn, srv: newHTTPServer(d.idp.handler(), logger)})
-	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamHandler(), logger)})
+	tv := &teamsView{}
+	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamTeamsHandler(tv), logger)})
 	defer func() {
 		if err != nil {
 			_ = d.group.shutdown(context.WithoutCancel(ctx), time.Second)
@@ -144,6 +145,15 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 			},
 		}},
 	}
+	removeTeams, err := setupDemoTeams(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			removeTeams()
+		}
+	}()
 	if err := d.Config.validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
@@ -151,12 +161,13 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	if err != nil {
 		return nil, err
 	}
+	tv.attach(d.app.teams)
 	h, err := d.app.handler()
 	if err != nil {
 		return nil, err
 	}
 	bgCtx, cancel := context.WithCancel(ctx)
-	d.stopBackground = cancel
+	d.stopBackground = func() { cancel(); d.app.closeTeams(); removeTeams() }
 	d.app.run(bgCtx)
 	proxies, err := d.Config.trustedProxies()
 	if err != nil { // validated at load: unreachable
