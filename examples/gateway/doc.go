@@ -56,7 +56,8 @@
 // insecure_cookies, required_groups, required_roles, required_connections,
 // connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
 // metadata_refresh, idp_metadata_allowed_hosts,
-// idp_metadata_signing_cert_files, and the connections in package
+// idp_metadata_signing_cert_files, teams_db, teams, team_sync, and the
+// connections in package
 // samlconfig's format, with file names relative to the configuration file.
 // A connection may name idp_metadata_url instead of certificates: the
 // gateway fetches it at start-up (failing if it cannot) and refreshes it,
@@ -85,6 +86,21 @@
 //     reverse proxy every connection comes from the proxy: raise it, or set
 //     0 and bound clients at the proxy.
 //
+// Team sync (package groups/teamsync) is on with teams_db
+// (sqlite:///path/teams.db, or postgres://user@host/db): at each login the
+// links of teams (connection, group or pattern, team) turn the user's
+// groups into team memberships, kept with their sources (a link, or
+// manual) so that what an administrator added by hand is never removed.
+// The linked teams must exist unless team_sync.create_teams; a failing
+// sync refuses the login (team_sync_failed, 503) unless
+// team_sync.best_effort; team_sync.policies sets, per connection,
+// absent_groups (keep, the default: no removals when the IdP sends no
+// groups attribute; clear; deny) and max_groups (the IdP's cap: a list that
+// long applies joins only). The demo keeps its teams in SQLite in a
+// temporary directory; its app page shows alice's teams with their
+// sources and what her last login changed, and the IdP portal changes her
+// groups.
+//
 // There is no reload: a configuration change takes a restart, with the
 // same session keys, and applies to the sessions that exist, since
 // required_groups, required_roles and required_connections run on every
@@ -103,6 +119,7 @@
 //	X-Forwarded-Groups      the groups, comma-separated
 //	X-Forwarded-Roles       the roles of the connection's role mapping, comma-separated
 //	X-Forwarded-Connection  the connection (IdP) the user logged in through
+//	X-Forwarded-Teams       the user's teams at login (teams_db), comma-separated
 //
 // An email that is not one plain address (attributes.PlainEmail: a display
 // name, comment, quotes, brackets, white space or a second '@') is not
