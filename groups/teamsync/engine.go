@@ -49,6 +49,32 @@ type Engine struct {
 type linkSet struct {
 	links  []Link
 	byConn map[string][]compiledLink
+	index  map[string]*connIndex
+}
+
+// connIndex finds a connection's links for a group without scanning them
+// all: exact links by name (case-folded, or as is for case-sensitive
+// ones), patterns in a list. A user in 5,000 groups costs 5,000 map
+// lookups, not 5,000 times the number of links.
+type connIndex struct {
+	folded   map[string][]int // lower-cased group → links (case-insensitive)
+	exact    map[string][]int // group → links (case-sensitive)
+	patterns []int
+}
+
+func newConnIndex(links []compiledLink) *connIndex {
+	ix := &connIndex{folded: map[string][]int{}, exact: map[string][]int{}}
+	for i, l := range links {
+		switch {
+		case l.glob:
+			ix.patterns = append(ix.patterns, i)
+		case l.CaseSensitive:
+			ix.exact[l.pattern] = append(ix.exact[l.pattern], i)
+		default:
+			ix.folded[l.pattern] = append(ix.folded[l.pattern], i)
+		}
+	}
+	return ix
 }
 
 // New validates cfg and checks that every linked team exists in the store
@@ -80,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 // old links stay. What a removed or retargeted link granted is revoked at
 // each user's next login, or for every user by Reconcile.
 func (e *Engine) SetLinks(ctx context.Context, links []Link) error {
-	ls := &linkSet{links: slices.Clone(links), byConn: map[string][]compiledLink{}}
+	ls := &linkSet{links: slices.Clone(links), byConn: map[string][]compiledLink{}, index: map[string]*connIndex{}}
 	var teams []string
 	for i, l := range links {
 		if err := l.validate(); err != nil {
@@ -90,6 +116,9 @@ func (e *Engine) SetLinks(ctx context.Context, links []Link) error {
 		if !slices.Contains(teams, l.Team) {
 			teams = append(teams, l.Team)
 		}
+	}
+	for conn, cl := range ls.byConn {
+		ls.index[conn] = newConnIndex(cl)
 	}
 	missing, err := e.store.MissingTeams(ctx, teams)
 	if err != nil {
@@ -164,17 +193,27 @@ func (ls *linkSet) grants(connection string, groups []string) []Grant {
 	if len(links) == 0 || len(groups) == 0 {
 		return nil
 	}
+	ix := ls.index[connection]
 	seen := map[Grant]bool{}
 	var out []Grant
+	grant := func(i int) {
+		gr := Grant{Team: links[i].Team, Source: Source(links[i].source)}
+		if !seen[gr] {
+			seen[gr] = true
+			out = append(out, gr)
+		}
+	}
 	for _, g := range groups {
 		folded := strings.ToLower(g)
-		for i := range links {
+		for _, i := range ix.folded[folded] {
+			grant(i)
+		}
+		for _, i := range ix.exact[g] {
+			grant(i)
+		}
+		for _, i := range ix.patterns {
 			if links[i].match(g, folded) {
-				gr := Grant{Team: links[i].Team, Source: Source(links[i].source)}
-				if !seen[gr] {
-					seen[gr] = true
-					out = append(out, gr)
-				}
+				grant(i)
 			}
 		}
 	}

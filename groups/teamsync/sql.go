@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -165,7 +166,8 @@ func (s *SQLStore) grants(ctx context.Context, db q, uid int64) ([]Grant, error)
 	return out, nil
 }
 
-// write deletes del and inserts add for the user.
+// write deletes del and inserts add for the user: the team IDs in one
+// query, the rows in multi-row INSERTs, to keep round trips few.
 func (s *SQLStore) write(ctx context.Context, tx *sql.Tx, uid int64, add, del []Grant, create bool) error {
 	for _, g := range del {
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`DELETE FROM teamsync_memberships WHERE user_id = ? AND source = ?
@@ -173,33 +175,88 @@ func (s *SQLStore) write(ctx context.Context, tx *sql.Tx, uid int64, add, del []
 			return storeErr("delete membership", err)
 		}
 	}
-	ids := map[string]int64{}
-	var missing []string
+	if len(add) == 0 {
+		return nil
+	}
+	var names []string
 	for _, g := range add {
-		if _, ok := ids[g.Team]; ok || slices.Contains(missing, g.Team) {
-			continue
+		if !slices.Contains(names, g.Team) {
+			names = append(names, g.Team)
 		}
-		id, err := s.teamID(ctx, tx, g.Team, create)
-		if errors.Is(err, sql.ErrNoRows) {
-			missing = append(missing, g.Team)
-			continue
+	}
+	ids, err := s.teamIDs(ctx, tx, names)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, n := range names {
+		if _, ok := ids[n]; !ok {
+			missing = append(missing, n)
 		}
-		if err != nil {
-			return err
-		}
-		ids[g.Team] = id
 	}
 	if len(missing) > 0 {
-		return missingError(missing)
+		if !create {
+			return missingError(missing)
+		}
+		for _, n := range missing {
+			id, err := s.teamID(ctx, tx, n, true)
+			if err != nil {
+				return err
+			}
+			ids[n] = id
+		}
 	}
 	now := time.Now().UnixMilli()
-	for _, g := range add {
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO teamsync_memberships (user_id, team_id, source, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`), uid, ids[g.Team], string(g.Source), now); err != nil {
-			return storeErr("insert membership", err)
+	for chunk := range slices.Chunk(add, insertChunk) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO teamsync_memberships (user_id, team_id, source, created_at) VALUES `)
+		args := make([]any, 0, 4*len(chunk))
+		for k, g := range chunk {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?)")
+			args = append(args, uid, ids[g.Team], string(g.Source), now)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, s.d.rebind(b.String()), args...); err != nil {
+			return storeErr("insert memberships", err)
 		}
 	}
 	return nil
+}
+
+// insertChunk bounds the rows of one INSERT (4 parameters each), far
+// under SQLite's and PostgreSQL's parameter limits.
+const insertChunk = 200
+
+// teamIDs returns the IDs of the teams of names that exist.
+func (s *SQLStore) teamIDs(ctx context.Context, db q, names []string) (map[string]int64, error) {
+	ids := make(map[string]int64, len(names))
+	for chunk := range slices.Chunk(names, 4*insertChunk) {
+		args := make([]any, len(chunk))
+		for i, n := range chunk {
+			args[i] = n
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
+		rows, err := db.QueryContext(ctx, s.d.rebind(`SELECT id, name FROM teamsync_teams WHERE name IN (`+marks+`)`), args...)
+		if err != nil {
+			return nil, storeErr("read teams", err)
+		}
+		for rows.Next() {
+			var id int64
+			var n string
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, storeErr("read teams", err)
+			}
+			ids[n] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, storeErr("read teams", err)
+		}
+	}
+	return ids, nil
 }
 
 // teamID finds (or, with create, creates) a team; sql.ErrNoRows when it
