@@ -170,4 +170,15 @@
 // connection uses it when none is named (LoginPath, MetadataPath and
 // RequireLogin's redirect name it): with a single tenant there is nothing
 // to enumerate.
+//
+// # Teams
+//
+// Config.TeamSync (a TeamSyncer, such as the Engine of package
+// groups/teamsync) runs at the ACS only, after Verify and OnLogin and
+// before the session exists: it turns the verified groups into team
+// memberships in its store and returns the user's teams, which the
+// session keeps (TeamsFromContext, RequireTeam). A session never syncs
+// again. A sync that fails refuses the login (team_sync_failed, 503), so
+// that nobody works under memberships the IdP has revoked, unless
+// TeamSyncBestEffort lets the user in without teams.
 package gateway
