@@ -153,6 +153,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	}
 	a.gw, err = gateway.New(gcfg)
 	if err != nil {
+		a.closeTeams()
 		return nil, err
 	}
 	return a, nil

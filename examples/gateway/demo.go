@@ -188,8 +188,11 @@ func (d *demo) wait(ctx context.Context) error {
 // (net/http waits up to 5 for a connection that was opened but has sent
 // no request yet, such as a browser's preconnection).
 func (d *demo) shutdown() error {
+	// The servers first: the teams database closes with the background
+	// work, after the last request.
+	err := d.group.shutdown(context.Background(), 10*time.Second)
 	d.stopBackground()
-	return d.group.shutdown(context.Background(), 10*time.Second)
+	return err
 }
 
 // printBanner says what to open.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"os"
@@ -180,4 +181,17 @@ func (d *demoIdP) users() []demoUser {
 		out[i], _ = d.findUser(u.Key)
 	}
 	return out
+}
+
+// expectTeams checks, for the selftest, alice's teams after her first
+// login: those her demo groups link to, all joined at that login.
+func expectTeams(got *receivedIdentity) error {
+	want := []string{"admins", "everyone", "platform"}
+	if !slices.Equal(got.Teams, want) {
+		return fmt.Errorf("%s = %q, want %q", HeaderTeams, got.Teams, want)
+	}
+	if ts := got.TeamSync; ts == nil || ts.LastLogin == nil || !slices.Equal(ts.LastLogin.Joined, want) {
+		return fmt.Errorf("the upstream shows no team sync diff joining %q: %+v", want, got.TeamSync)
+	}
+	return nil
 }
