@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestDemoTeamSync runs the demo: alice's first login joins the teams her
@@ -83,4 +86,42 @@ func TestDemoTeamSync(t *testing.T) {
 	if ll == nil || !slices.Equal(ll.Joined, []string{"support"}) || !slices.Equal(ll.Left, []string{"admins"}) {
 		t.Fatalf("second login's diff: %+v", ll)
 	}
+}
+
+// browserTeamSync (a step of TestBrowser, after alice's logins) changes
+// alice's groups on the demo IdP's portal, as an admin would, and logs her
+// in again: the upstream page shows the teams joined and left.
+func browserTeamSync(t *testing.T, browser context.Context, d *demo) {
+	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	err := chromedp.Do(tab,
+		chromedp.Navigate(d.IdPURL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#groups-form")),
+		chromedp.Click(chromedp.CSS("#group-Admins")),
+		chromedp.Click(chromedp.CSS("#group-Support")),
+		chromedp.Click(chromedp.CSS("#groups-save")),
+		chromedp.WaitVisible(chromedp.CSS("#tile-alice")),
+		chromedp.Click(chromedp.CSS("#tile-alice")),
+		chromedp.WaitVisible(chromedp.CSS("#last-login")),
+	)
+	screenshot(t, tab, "team-sync-diff")
+	if err != nil {
+		t.Fatalf("changing alice's groups and logging in again: %v\npage: %s", err, pageText(tab))
+	}
+	joined, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#joined")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#left")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	teams, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#teams")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined != "support" || left != "admins" || teams != "everyone, platform, support" {
+		t.Fatalf("after the change the page shows joined %q, left %q, teams %q; want support, admins, everyone, platform, support", joined, left, teams)
+	}
+	t.Logf("team sync: joined %q, left %q, teams %q", joined, left, teams)
 }
