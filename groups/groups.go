@@ -66,6 +66,10 @@ type Result struct {
 	AttributeFound bool
 	// AttributeNames is the attribute names looked for.
 	AttributeNames []string
+	// Received is the number of distinct groups the attribute held, before
+	// Config.Filter: what an IdP's documented cap on the list applies to
+	// (see package groups/teamsync).
+	Received int
 }
 
 // Code is why Resolve refused an assertion. Like saml.Code it is an error

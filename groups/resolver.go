@@ -56,6 +56,7 @@ func (r *Resolver) Resolve(s attributes.Set) (Result, error) {
 	if len(groups) == 0 && len(s.Lookup(EntraOverageClaim)) > 0 {
 		return res, errOverage
 	}
+	res.Received = len(groups)
 
 	if !r.allowed.empty() && !r.anyAllowed(groups) {
 		return res, &NotAllowedError{

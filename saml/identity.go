@@ -56,6 +56,14 @@ type Identity struct {
 	// with other white space or invisible characters, or holding control
 	// characters (see package groups), rather than merge or pass it on.
 	Groups []string `json:"groups"`
+	// GroupsFound reports whether the assertion had a groups attribute at
+	// all: with it false, an empty Groups means "the IdP did not say",
+	// not "in no group" (a sync must not revoke on it; see
+	// groups/teamsync). GroupsReceived is the number of distinct groups
+	// the attribute held before the connection's Filter, which is what
+	// an IdP's cap on the list applies to. Neither is kept in a session.
+	GroupsFound    bool `json:"-"`
+	GroupsReceived int  `json:"-"`
 	// Roles are the roles the connection's role mapping gives the groups.
 	Roles []string `json:"roles"`
 
@@ -148,6 +156,7 @@ func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Err
 		return nil, c.groupError(err)
 	}
 	id.Groups, id.Roles = res.Groups, res.Roles
+	id.GroupsFound, id.GroupsReceived = res.AttributeFound, res.Received
 	if id.Groups == nil {
 		id.Groups = []string{}
 	}

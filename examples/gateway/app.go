@@ -42,6 +42,7 @@ type app struct {
 	fetchers []*saml.MetadataFetcher
 	// setupToken guards the setup assistant; "" turns it off (setup.go).
 	setupToken string
+	teams      *teamSync // nil without teams_db
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -156,8 +157,12 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		logger.Info("sessions too large for a cookie (users in hundreds of groups) are refused with code session_too_large; " +
 			"keep fewer groups with the connection's groups.filter, or set overflow_sessions to keep them in memory")
 	}
+	if err := a.setupTeams(ctx, &gcfg); err != nil {
+		return nil, err
+	}
 	a.gw, err = gateway.New(gcfg)
 	if err != nil {
+		a.closeTeams()
 		return nil, err
 	}
 	a.metrics.watchGateway(a.gw)

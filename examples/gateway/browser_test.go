@@ -299,6 +299,8 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("bob sees: %.200s", strings.Join(strings.Fields(body), " "))
 	})
+
+	t.Run("team sync diff", func(t *testing.T) { browserTeamSync(t, browser, d) })
 }
 
 // TestBrowserLoopbackRequestCookie runs the demo's setup, the gateway on

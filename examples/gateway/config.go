@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samlgate/samlgate/groups/teamsync"
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
@@ -111,6 +112,17 @@ type Config struct {
 	// site. Default: the loopback addresses (a proxy on the same host).
 	// Bound clients at the proxy instead.
 	TrustedProxies []string `yaml:"trusted_proxies,omitempty" json:"trusted_proxies,omitempty"`
+
+	// TeamsDB turns team sync on: the teams database, sqlite:///path/teams.db
+	// or postgres://user@host:port/db (package groups/teamsync). At each
+	// login the user's groups become team memberships through Teams, kept
+	// in the session and forwarded in X-Forwarded-Teams.
+	TeamsDB string `yaml:"teams_db,omitempty" json:"teams_db,omitempty"`
+	// Teams are the links: connection, group (a name or a pattern with *
+	// and ?; case-insensitive unless case_sensitive) and team.
+	Teams []teamsync.Link `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// TeamSync holds the other team sync settings.
+	TeamSync *TeamSyncOptions `yaml:"team_sync,omitempty" json:"team_sync,omitempty"`
 
 	// Connections are the IdP applications, in samlconfig's format. A
 	// connection may give idp_metadata_url: the gateway fetches it at
@@ -318,6 +330,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxConnsPerIP != nil && *c.MaxConnsPerIP < 0 {
 		return errors.New("max_conns_per_ip: must not be negative (0 removes the bound)")
+	}
+	if err := c.validateTeams(); err != nil {
+		return err
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		return err

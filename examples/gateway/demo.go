@@ -112,7 +112,8 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	d.SetupURL = "http://admin:" + setupToken + "@" + adminLn.Addr().String() + setupPath + "?connection=" + demoConnection
 	d.idp.setupURL = d.SetupURL
 	d.group.start(&listener{name: "idp", ln: idpLn, srv: newHTTPServer(d.idp.handler(), logger)})
-	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamHandler(), logger)})
+	tv := &teamsView{}
+	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamTeamsHandler(tv), logger)})
 	defer func() {
 		if err != nil {
 			_ = d.group.shutdown(context.WithoutCancel(ctx), time.Second)
@@ -157,6 +158,15 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 			},
 		}},
 	}
+	removeTeams, err := setupDemoTeams(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			removeTeams()
+		}
+	}()
 	if err := d.Config.validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
@@ -164,12 +174,13 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	if err != nil {
 		return nil, err
 	}
+	tv.attach(d.app.teams)
 	h, err := d.app.handler()
 	if err != nil {
 		return nil, err
 	}
 	bgCtx, cancel := context.WithCancel(ctx)
-	d.stopBackground = cancel
+	d.stopBackground = func() { cancel(); d.app.closeTeams(); removeTeams() }
 	d.app.run(bgCtx)
 	proxies, err := d.Config.trustedProxies()
 	if err != nil { // validated at load: unreachable
@@ -190,8 +201,11 @@ func (d *demo) wait(ctx context.Context) error {
 // (net/http waits up to 5 for a connection that was opened but has sent
 // no request yet, such as a browser's preconnection).
 func (d *demo) shutdown() error {
+	// The servers first: the teams database closes with the background
+	// work, after the last request.
+	err := d.group.shutdown(context.Background(), 10*time.Second)
 	d.stopBackground()
-	return d.group.shutdown(context.Background(), 10*time.Second)
+	return err
 }
 
 // printBanner says what to open.

@@ -56,7 +56,8 @@
 // insecure_cookies, required_groups, required_roles, required_connections,
 // connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
 // metadata_refresh, idp_metadata_allowed_hosts,
-// idp_metadata_signing_cert_files, public_paths, forward_auth, and the
+// idp_metadata_signing_cert_files, public_paths, forward_auth, teams_db,
+// teams, team_sync, and the
 // connections in package
 // samlconfig's format, with file names relative to the configuration file.
 // A connection may name idp_metadata_url instead of certificates: the
@@ -86,6 +87,21 @@
 //     reverse proxy every connection comes from the proxy: raise it, or set
 //     0 and bound clients at the proxy.
 //
+// Team sync (package groups/teamsync) is on with teams_db
+// (sqlite:///path/teams.db, or postgres://user@host/db): at each login the
+// links of teams (connection, group or pattern, team) turn the user's
+// groups into team memberships, kept with their sources (a link, or
+// manual) so that what an administrator added by hand is never removed.
+// The linked teams must exist unless team_sync.create_teams; a failing
+// sync refuses the login (team_sync_failed, 503) unless
+// team_sync.best_effort; team_sync.policies sets, per connection,
+// absent_groups (keep, the default: no removals when the IdP sends no
+// groups attribute; clear; deny) and max_groups (the IdP's cap: a list that
+// long applies joins only). The demo keeps its teams in SQLite in a
+// temporary directory; its app page shows alice's teams with their
+// sources and what her last login changed, and the IdP portal changes her
+// groups.
+//
 // There is no reload: a configuration change takes a restart, with the
 // same session keys, and applies to the sessions that exist, since
 // required_groups, required_roles and required_connections run on every
@@ -111,6 +127,7 @@
 //	X-Forwarded-Groups      the groups, comma-separated
 //	X-Forwarded-Roles       the roles of the connection's role mapping, comma-separated
 //	X-Forwarded-Connection  the connection (IdP) the user logged in through
+//	X-Forwarded-Teams       the user's teams at login (teams_db), comma-separated
 //
 // An email that is not one plain address (attributes.PlainEmail: a display
 // name, comment, quotes, brackets, white space or a second '@') is not
@@ -166,7 +183,7 @@
 // With forward_auth: true, a reverse proxy that already fronts the
 // application asks the gateway about each request, as with oauth2-proxy:
 //
-//	GET /saml/auth              200 and the five identity headers: a session that passes
+//	GET /saml/auth              200 and the six identity headers: a session that passes
 //	                            required_groups, required_roles, required_connections and the
 //	                            connection's own rules; 401 without one; 403 when not allowed;
 //	                            503 when the session store fails. Never cached.
@@ -198,9 +215,9 @@
 //
 // nginx (auth_request; nginx_test.go runs this configuration, on plain
 // http, against a real nginx). nginx drops header names with '_' (underscores_in_headers
-// off, its default: keep it), and replaces the five headers it sets, in
+// off, its default: keep it), and replaces the six headers it sets, in
 // any case; it cannot delete other names by prefix, so a client's
-// X-Forwarded-User-Id reaches the application: read exactly the five
+// X-Forwarded-User-Id reaches the application: read exactly the six
 // names.
 //
 //	upstream samlgate { server 127.0.0.1:8080; }
@@ -233,6 +250,7 @@
 //	        auth_request_set $saml_groups     $upstream_http_x_forwarded_groups;
 //	        auth_request_set $saml_roles      $upstream_http_x_forwarded_roles;
 //	        auth_request_set $saml_connection $upstream_http_x_forwarded_connection;
+//	        auth_request_set $saml_teams      $upstream_http_x_forwarded_teams;
 //	        error_page 401 = /saml/sign_in;
 //	        proxy_pass http://127.0.0.1:3000;
 //	        proxy_set_header Host $host;
@@ -241,6 +259,7 @@
 //	        proxy_set_header X-Forwarded-Groups     $saml_groups;
 //	        proxy_set_header X-Forwarded-Roles      $saml_roles;
 //	        proxy_set_header X-Forwarded-Connection $saml_connection;
+//	        proxy_set_header X-Forwarded-Teams      $saml_teams;
 //	    }
 //	}
 //
@@ -270,7 +289,7 @@
 //	    samlgate-auth:
 //	      forwardAuth:
 //	        address: http://127.0.0.1:8080/saml/auth?redirect=1
-//	        authResponseHeadersRegex: ^X-Forwarded-(User|Email|Groups|Roles|Connection)
+//	        authResponseHeadersRegex: ^X-Forwarded-(User|Email|Groups|Roles|Connection|Teams)
 //	  services:
 //	    samlgate: {loadBalancer: {servers: [{url: "http://127.0.0.1:8080"}]}}
 //	    app:      {loadBalancer: {servers: [{url: "http://127.0.0.1:3000"}]}}
@@ -292,10 +311,11 @@
 //	            request_header -X-Forwarded-Groups*
 //	            request_header -X-Forwarded-Roles*
 //	            request_header -X-Forwarded-Connection*
+//	            request_header -X-Forwarded-Teams*
 //	            request_header -*_*
 //	            forward_auth 127.0.0.1:8080 {
 //	                uri /saml/auth?redirect=1
-//	                copy_headers X-Forwarded-User X-Forwarded-Email X-Forwarded-Groups X-Forwarded-Roles X-Forwarded-Connection
+//	                copy_headers X-Forwarded-User X-Forwarded-Email X-Forwarded-Groups X-Forwarded-Roles X-Forwarded-Connection X-Forwarded-Teams
 //	            }
 //	            reverse_proxy 127.0.0.1:3000
 //	        }

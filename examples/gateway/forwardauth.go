@@ -93,7 +93,7 @@ func (a *app) authHandler() http.Handler {
 			writeJSONStatus(w, http.StatusBadRequest, "bad_request")
 			return
 		}
-		id, err := a.gw.Identity(r)
+		id, teams, err := a.gw.IdentityWithTeams(r)
 		if err != nil {
 			a.logger.ErrorContext(r.Context(), "forward-auth: session store failed", "error", err.Error())
 			writeJSONStatus(w, http.StatusServiceUnavailable, "unavailable")
@@ -107,11 +107,12 @@ func (a *app) authHandler() http.Handler {
 			writeJSONStatus(w, http.StatusUnauthorized, "login_required")
 			return
 		}
-		allowed.ServeHTTP(w, r.WithContext(gateway.ContextWithIdentity(r.Context(), id)))
+		ctx := gateway.ContextWithTeams(gateway.ContextWithIdentity(r.Context(), id), teams)
+		allowed.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// authorized answers 200 with the identity headers. All five are set, an
+// authorized answers 200 with the identity headers. All six are set, an
 // email withheld (not one plain address) as an empty value: a proxy then
 // replaces or deletes every copy the client sent, whichever way it treats
 // an empty or missing header in the auth answer.
@@ -122,6 +123,7 @@ func (a *app) authorized(w http.ResponseWriter, r *http.Request) {
 		a.logger.WarnContext(r.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is empty",
 			"connection", id.Connection)
 	}
+	setTeamsHeader(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samlgate/samlgate/saml/samltest"
@@ -81,6 +82,9 @@ type demoIdP struct {
 	gatewayURL string // for the portal's links
 	setupURL   string // the gateway's setup assistant, for the portal's link
 	logger     *slog.Logger
+
+	groupsMu sync.Mutex
+	groups   map[string][]string // groups set on the portal, by user key
 }
 
 // newDemoIdP generates a key pair (a fresh one per run: nothing to set up,
@@ -105,6 +109,7 @@ func newDemoIdP(baseURL, spEntityID, acsURL, gatewayURL string, logger *slog.Log
 func (d *demoIdP) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.portal)
+	mux.HandleFunc("POST "+idpGroupsPath, d.setAliceGroups)
 	mux.HandleFunc(idpSSOPath, d.login)
 	mux.Handle(idpSSOPath+"/", http.StripPrefix(idpSSOPath, d.srv))
 	mux.HandleFunc("/healthz", healthz)
@@ -136,6 +141,7 @@ For an <b>SP-initiated</b> login, open the gateway instead: <a href="{{.GatewayU
 </div>
 {{- end}}
 </div>
+{{template "groups-control" .}}
 <p><small>IdP entity ID and SSO URL: {{.EntityID}} · <a href="{{.MetadataPath}}">metadata</a></small></p>
 {{- if .SetupURL}}
 <p>Admin: the gateway's <a id="setup-assistant" href="{{.SetupURL}}">setup assistant</a> shows this app's settings, runs test logins and explains refusals (bob's, for one).</p>
@@ -150,7 +156,9 @@ func (d *demoIdP) portal(w http.ResponseWriter, r *http.Request) {
 		LaunchPath, MetadataPath string
 		Users                    []demoUser
 		SetupURL                 string
-	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, demoUsers, d.setupURL})
+		GroupsPath               string
+		GroupChoices             []groupChoice
+	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, d.users(), d.setupURL, idpGroupsPath, d.aliceGroupChoices()})
 }
 
 var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>
@@ -192,14 +200,14 @@ func (d *demoIdP) login(w http.ResponseWriter, r *http.Request) {
 	writeTemplate(w, chooseTemplate, struct {
 		Method, Action, SAMLRequest, RelayState string
 		Users                                   []demoUser
-	}{strings.ToLower(r.Method), idpServerSSOPath, samlRequest, relayState, demoUsers})
+	}{strings.ToLower(r.Method), idpServerSSOPath, samlRequest, relayState, d.users()})
 }
 
 // respond is the samltest.Server's Respond: the response for the demo user
 // chosen on the login page or by a portal tile (a RequestDenied error for
 // a user not bound to the app).
 func (d *demoIdP) respond(r *http.Request, req samltest.AuthnRequest) (samltest.Response, error) {
-	u, ok := findDemoUser(r.FormValue("user"))
+	u, ok := d.findUser(r.FormValue("user"))
 	if !ok {
 		return samltest.Response{}, errors.New("no such demo user")
 	}

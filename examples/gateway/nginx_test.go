@@ -110,6 +110,7 @@ http {
 			auth_request_set $saml_groups     $upstream_http_x_forwarded_groups;
 			auth_request_set $saml_roles      $upstream_http_x_forwarded_roles;
 			auth_request_set $saml_connection $upstream_http_x_forwarded_connection;
+			auth_request_set $saml_teams      $upstream_http_x_forwarded_teams;
 			error_page 401 = /saml/sign_in;
 
 			proxy_pass http://app;
@@ -121,6 +122,7 @@ http {
 			proxy_set_header X-Forwarded-Groups     $saml_groups;
 			proxy_set_header X-Forwarded-Roles      $saml_roles;
 			proxy_set_header X-Forwarded-Connection $saml_connection;
+			proxy_set_header X-Forwarded-Teams      $saml_teams;
 		}
 	}
 }
@@ -245,6 +247,10 @@ func TestNginxForwardAuth(t *testing.T) {
 			IdPMetadataURL: idpURL + idpMetadataPath,
 			Groups:         samlconfig.Groups{Roles: []samlconfig.RoleMapping{{Group: "Admins", Role: "admin"}}},
 		}},
+		// Team sync as in the demo: X-Forwarded-Teams crosses nginx too.
+		TeamsDB:  "sqlite://" + filepath.Join(t.TempDir(), "teams.db"),
+		Teams:    demoLinks,
+		TeamSync: &TeamSyncOptions{CreateTeams: true},
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
@@ -339,7 +345,8 @@ func TestNginxForwardAuth(t *testing.T) {
 			t.Fatalf("whoami: %s", p)
 		}
 		if got.User != "alice@example.com" || got.Email != "alice@example.com" || got.Connection != demoConnection ||
-			strings.Join(got.Groups, ",") != "Engineering,Admins" || strings.Join(got.Roles, ",") != "admin" {
+			strings.Join(got.Groups, ",") != "Engineering,Admins" || strings.Join(got.Roles, ",") != "admin" ||
+			strings.Join(got.Teams, ",") != "admins,everyone,platform" {
 			t.Errorf("the app received %+v", got)
 		}
 		for name, values := range got.ForwardedHeaders {

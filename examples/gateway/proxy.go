@@ -34,7 +34,7 @@ const (
 )
 
 // identityHeaders are the headers setIdentityHeaders sets.
-var identityHeaders = []string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles, HeaderConnection}
+var identityHeaders = []string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles, HeaderConnection, HeaderTeams}
 
 // identityHeaderPrefixes are the normalized (lower-case, '-' separated)
 // prefixes of the headers a client must never be able to send upstream.
@@ -44,6 +44,7 @@ var identityHeaderPrefixes = []string{
 	"x-forwarded-groups",
 	"x-forwarded-roles",
 	"x-forwarded-connection",
+	"x-forwarded-teams",
 }
 
 // isIdentityHeader reports whether a header named name could be read by an
@@ -273,6 +274,9 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 				// crafted: never logged.
 				logger.WarnContext(pr.In.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is absent",
 					"connection", id.Connection, "path", pr.In.URL.Path)
+			}
+			if !opts.anonymous {
+				setTeamsHeader(pr.Out.Header, pr.In)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -95,6 +95,9 @@ func selftest(ctx context.Context, d *demo, tr *http.Transport) (*selftestReport
 	if err := expectIdentity(got, alice, []string{"developer", "admin"}); err != nil {
 		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
 	}
+	if err := expectTeams(got); err != nil {
+		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
+	}
 	r.Flows = append(r.Flows, selftestFlow{Flow: "idp-initiated", User: "alice", Result: "logged in", Status: p.Status, UpstreamReceived: got})
 	aliceResponse := submitted[len(submitted)-1]
 

@@ -56,7 +56,7 @@ func TestBrowserSetupAssistant(t *testing.T) {
 
 	s.openFromPortal()
 	alice := s.testLogin("alice")
-	for _, want := range []string{"Accepted", "alice@example.com", "verified, by the IdP", "Engineering, Admins", "developer, admin", "No session was created"} {
+	for _, want := range []string{"Accepted", "alice@example.com", "verified, by the IdP", "Engineering, Admins", "developer, admin", "Teams a sync would grant", "admins, everyone, platform", "No session was created"} {
 		if !strings.Contains(alice, want) {
 			t.Errorf("alice's test result lacks %q: %s", want, alice)
 		}

@@ -19,6 +19,11 @@ type receivedIdentity struct {
 	// Connection is the connection (IdP) that vouched for the user: key
 	// accounts by (Connection, User).
 	Connection string `json:"connection"`
+	// Teams are the user's teams (X-Forwarded-Teams); TeamSync, in the
+	// demo, their sources and the last login's diff from the teams
+	// database.
+	Teams    []string  `json:"teams"`
+	TeamSync *teamPage `json:"team_sync,omitempty"`
 	// Path is the request path the upstream saw (with the query).
 	Path string `json:"path"`
 	// ForwardedHeaders are every X-Forwarded-* header received, raw, so
@@ -35,6 +40,7 @@ func readIdentityHeaders(r *http.Request) receivedIdentity {
 		Groups:           splitHeaderList(r.Header.Get(HeaderGroups)),
 		Roles:            splitHeaderList(r.Header.Get(HeaderRoles)),
 		Connection:       decodeItem(r.Header.Get(HeaderConnection)),
+		Teams:            splitHeaderList(r.Header.Get(HeaderTeams)),
 		Path:             r.URL.RequestURI(),
 		ForwardedHeaders: map[string][]string{},
 	}
@@ -80,8 +86,10 @@ headers the samlgate gateway added in front of it.</p>
 <tr><th>Groups</th><td id="groups">{{range $i, $g := .Groups}}{{if $i}}, {{end}}{{$g}}{{end}}</td></tr>
 <tr><th>Roles</th><td id="roles">{{range $i, $r := .Roles}}{{if $i}}, {{end}}{{$r}}{{end}}</td></tr>
 <tr><th>Connection (IdP)</th><td id="connection">{{.Connection}}</td></tr>
+<tr><th>Teams</th><td id="teams">{{range $i, $t := .Teams}}{{if $i}}, {{end}}{{$t}}{{end}}</td></tr>
 <tr><th>Path</th><td id="path">{{.Path}}</td></tr>
 </table>
+{{template "teams" .}}
 <h2>X-Forwarded-* headers received</h2>
 <table>
 {{- range .HeaderNames}}
@@ -97,9 +105,14 @@ headers the samlgate gateway added in front of it.</p>
 // upstreamHandler is the demo application behind the gateway: it shows the
 // identity headers it received, as HTML (any path) or as JSON
 // (/whoami.json).
-func upstreamHandler() http.Handler {
+func upstreamHandler() http.Handler { return upstreamTeamsHandler(nil) }
+
+// upstreamTeamsHandler is upstreamHandler that also shows, from the teams
+// database behind tv, the user's teams with their sources.
+func upstreamTeamsHandler(tv *teamsView) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := readIdentityHeaders(r)
+		id.TeamSync = tv.page(r.Context(), id.Connection, id.User)
 		w.Header().Set("Cache-Control", "no-store")
 		if r.URL.Path == "/whoami.json" {
 			w.Header().Set("Content-Type", "application/json")

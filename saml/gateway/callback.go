@@ -138,7 +138,11 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 		}
 	}
 
-	cookie, serr := g.createSession(ctx, c, id)
+	teams, ok := g.syncTeams(w, r, c, id, ev, reqID)
+	if !ok {
+		return
+	}
+	cookie, serr := g.createSession(ctx, c, id, teams)
 	if serr != nil {
 		serr.Connection = c.Name()
 		g.refuse(w, r, ev, serr, reqID, "")
@@ -190,7 +194,7 @@ func statusFor(code saml.Code) int {
 		return http.StatusForbidden
 	case saml.CodeGroupNotAllowed, saml.CodeEmailNotVerified, CodeLoginRefused:
 		return http.StatusForbidden
-	case saml.CodeUnavailable:
+	case saml.CodeUnavailable, CodeTeamSyncFailed:
 		return http.StatusServiceUnavailable
 	case saml.CodeTooLarge, CodeSessionTooLarge:
 		// The body (the response in it) is larger than this gateway

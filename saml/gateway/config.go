@@ -189,6 +189,15 @@ type Config struct {
 	// not keep them). An error refuses the login with a 403 page whose code
 	// is login_refused; the error itself is logged at Debug only.
 	OnLogin func(ctx context.Context, id *saml.Identity) error
+	// TeamSync, when set, syncs the user's team memberships at each login
+	// (a *teamsync.Engine of package groups/teamsync), after OnLogin and
+	// before the session exists; the teams it returns are kept in the
+	// session (TeamsFromContext, RequireTeam). It never runs on a session.
+	// A failure refuses the login (team_sync_failed, 503) unless
+	// TeamSyncBestEffort is set, which lets the user in without teams and
+	// logs a warning. See TeamSyncer.
+	TeamSync           TeamSyncer
+	TeamSyncBestEffort bool
 	// Observer, for metrics, is called once for each POST to the callback,
 	// synchronously, after the outcome is known.
 	Observer func(ev LoginEvent)

@@ -221,4 +221,14 @@
 // request cookie) sees the verified identity, or the diagnosis (code,
 // expected and actual values, the hint for the IdP). Any other browser,
 // and every ordinary login, sees only the code and the request ID.
+// # Teams
+//
+// Config.TeamSync (a TeamSyncer, such as the Engine of package
+// groups/teamsync) runs at the ACS only, after Verify and OnLogin and
+// before the session exists: it turns the verified groups into team
+// memberships in its store and returns the user's teams, which the
+// session keeps (TeamsFromContext, RequireTeam). A session never syncs
+// again. A sync that fails refuses the login (team_sync_failed, 503), so
+// that nobody works under memberships the IdP has revoked, unless
+// TeamSyncBestEffort lets the user in without teams.
 package gateway

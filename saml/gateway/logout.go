@@ -59,7 +59,7 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 	var c *conn
 	var subject, value string
 	for _, v := range values {
-		if id, _ := g.openSession(ctx, v); id != nil {
+		if id, _, _ := g.openSession(ctx, v); id != nil {
 			if sc, ok := g.conn(id.Connection); ok {
 				c, subject, value = sc, id.Subject, v
 				break

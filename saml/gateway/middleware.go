@@ -33,11 +33,19 @@ func ContextWithIdentity(ctx context.Context, id *saml.Identity) context.Context
 // the SessionStore failed. An identity read from a session has no
 // Attributes, AssertionID or InResponseTo.
 func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
-	id, _, err := g.readSession(r)
-	if err != nil {
-		return nil, err
+	id, _, err := g.IdentityWithTeams(r)
+	return id, err
+}
+
+// IdentityWithTeams is Identity and the teams the session keeps
+// (Config.TeamSync; nil without it), for handlers that answer for the
+// session without RequireLogin, such as a forward-auth endpoint.
+func (g *Gateway) IdentityWithTeams(r *http.Request) (*saml.Identity, []string, error) {
+	id, teams, _, err := g.readSession(r)
+	if err != nil || id == nil {
+		return nil, nil, err
 	}
-	return id, nil
+	return id, teams, nil
 }
 
 // RequireLogin lets a request through to next only with a session, whose
@@ -61,7 +69,7 @@ func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
 // from its store), and one Info line names the connection and the reason.
 func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, stale, err := g.readSession(r)
+		id, teams, stale, err := g.readSession(r)
 		if stale {
 			g.clearSessionCookie(w)
 		}
@@ -72,7 +80,7 @@ func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 			return
 		}
 		if id != nil {
-			next.ServeHTTP(w, r.WithContext(ContextWithIdentity(r.Context(), id)))
+			next.ServeHTTP(w, r.WithContext(ContextWithTeams(ContextWithIdentity(r.Context(), id), teams)))
 			return
 		}
 		if isBrowser(r) {

@@ -28,6 +28,9 @@ type sessionState struct {
 	// Policy is the fingerprint of the rules that derived ID.Groups and
 	// ID.Roles at login (sessionAccess.policy).
 	Policy string `json:"gp"`
+	// Teams are the user's teams after the login's team sync
+	// (Config.TeamSync).
+	Teams []string `json:"tm,omitempty"`
 }
 
 // sessionPayload is what the session cookie seals: either the session
@@ -64,7 +67,7 @@ func sessionIdentity(id *saml.Identity) *saml.Identity {
 // createSession seals the identity into a session cookie, or stores it
 // (sealed under a secret of its own) and seals its ID and secret into the
 // cookie when a store is configured or the identity would not fit.
-func (g *Gateway) createSession(ctx context.Context, c *conn, id *saml.Identity) (*http.Cookie, *saml.Error) {
+func (g *Gateway) createSession(ctx context.Context, c *conn, id *saml.Identity, teams []string) (*http.Cookie, *saml.Error) {
 	now := g.now()
 	exp := now.Add(g.cfg.SessionLifetime)
 	if s := id.SessionNotOnOrAfter; !s.IsZero() && s.Before(exp) {
@@ -76,7 +79,7 @@ func (g *Gateway) createSession(ctx context.Context, c *conn, id *saml.Identity)
 		e.Expected, e.Actual = "a SessionNotOnOrAfter after "+fmtTime(now), fmtTime(id.SessionNotOnOrAfter)
 		return nil, e
 	}
-	st := &sessionState{ID: sessionIdentity(id), GateGroups: c.access.gateGroups(id), Policy: c.access.policy}
+	st := &sessionState{ID: sessionIdentity(id), GateGroups: c.access.gateGroups(id), Policy: c.access.policy, Teams: teams}
 	ad := bound(purposeSession, c.spEntityID, c.Name())
 	p := sessionPayload{Expires: exp.UnixMilli()}
 	var value string
@@ -273,24 +276,24 @@ func (g *Gateway) clearSessionCookie(w http.ResponseWriter) {
 // session cookie that is present but no session (to clear); err, a
 // session store failure. When several cookies of the name arrive, each is
 // tried in the browser's order and the first that opens a session wins.
-func (g *Gateway) readSession(r *http.Request) (id *saml.Identity, stale bool, err error) {
+func (g *Gateway) readSession(r *http.Request) (id *saml.Identity, teams []string, stale bool, err error) {
 	values := cookieValues(r, g.cfg.CookieName)
 	if len(values) == 0 {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	for _, v := range values {
-		id, serr := g.openSession(r.Context(), v)
+		id, teams, serr := g.openSession(r.Context(), v)
 		if id != nil {
-			return id, false, nil
+			return id, teams, false, nil
 		}
 		if serr != nil && err == nil {
 			err = serr
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return nil, true, nil
+	return nil, nil, true, nil
 }
 
 // openPayload opens a session cookie value: the connection it is bound
@@ -318,24 +321,24 @@ func (g *Gateway) openPayload(value string) (c *conn, p sessionPayload, ok bool)
 // it is no session, or a store failure. A session that no longer meets
 // its connection's rules (sessionAccess) is no session either: it is
 // deleted from its store, and one Info line says why.
-func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity, error) {
+func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity, []string, error) {
 	c, p, ok := g.openPayload(value)
 	if !ok || g.now().UnixMilli() >= p.Expires {
-		return nil, nil
+		return nil, nil, nil
 	}
 	st := p.State
 	var store SessionStore
 	if st == nil && p.SID != "" {
 		if store = g.storeFor(p.Overflow, c.Name()); store == nil {
-			return nil, nil
+			return nil, nil, nil
 		}
 		var err error
 		if st, err = loadSession(ctx, store, p.SID, p.Key); err != nil {
-			return nil, newError(saml.CodeUnavailable, "the session store failed", err)
+			return nil, nil, newError(saml.CodeUnavailable, "the session store failed", err)
 		}
 	}
 	if st == nil || st.ID == nil || st.ID.Connection != c.Name() {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if ok, why := c.access.admits(st); !ok {
 		g.logger.InfoContext(ctx, "samlgate: session ended", "connection", c.Name(), "reason", why)
@@ -344,7 +347,7 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 				g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
 			}
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	id := st.ID
 	if id.Groups == nil {
@@ -353,7 +356,7 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 	if id.Roles == nil {
 		id.Roles = []string{}
 	}
-	return id, nil
+	return id, st.Teams, nil
 }
 
 // storeFor is the store a session payload points to: SessionStore, or the
