@@ -102,6 +102,15 @@ type Config struct {
 	// sealed in it (SessionLifetime at most). Use a SessionStore when a
 	// logout must end the session for good.
 	SessionStore SessionStore
+	// LoginStateStore, when set, holds the pending SP-initiated logins
+	// (request ID, connection, return_to, expiry), sealed, for
+	// LoginRequestLifetime, each taken once at the callback; the request
+	// cookie then holds only the RelayState handle. nil: the state is
+	// sealed in the request cookie. Either way the RelayState is an
+	// opaque handle of 47 bytes, and any replica completes a login that
+	// another started. A store failure at the callback refuses the login
+	// with code unavailable (503) before the response is verified.
+	LoginStateStore LoginStateStore
 	// MaxSessionsPerUser bounds the sessions one user (a subject of a
 	// connection) keeps in a store that indexes users (UserSessionStore:
 	// MemorySessionStore, and so the in-memory overflow store): a login
