@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -49,7 +50,14 @@ func startRedis(t testing.TB) *redisServer {
 	}
 	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
 	s.start()
-	t.Cleanup(s.stop)
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(s.dir, "redis.log")); err == nil {
+				t.Logf("redis-server log:\n%s", log)
+			}
+		}
+	})
 	return s
 }
 
@@ -72,7 +80,14 @@ func (s *redisServer) start() {
 	s.t.Helper()
 	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// The server's own log goes to its directory, shown only when a test
+	// fails.
+	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
 	}
