@@ -49,7 +49,7 @@ func TestReplicasFaults(t *testing.T) {
 		{"killed", srv.Kill, srv.Restart, false},
 	} {
 		t.Run(fault.name, func(t *testing.T) {
-			a, b := pair(t, srv, replicaOptions{loginStore: true, timeout: 150 * time.Millisecond})
+			a, b := pair(t, srv, replicaOptions{loginStore: true, timeout: 300 * time.Millisecond})
 			user := newBrowser(t)
 			login(t, user, a)
 			pending := newBrowser(t)
@@ -128,8 +128,15 @@ func TestReplicasSessionTTL(t *testing.T) {
 	if got := status(t, br, b); got != http.StatusOK {
 		t.Fatalf("the session: %d", got)
 	}
+	cookie := br.sessionCookie()
 	time.Sleep(900 * time.Millisecond)
-	res := br.get(b, "/")
+	// The cookie as the browser holds it (its Max-Age, on the wall clock,
+	// is about to run out too).
+	req := httptest.NewRequest(http.MethodGet, rHost+"/", nil)
+	req.AddCookie(&http.Cookie{Name: gateway.DefaultCookieName, Value: cookie})
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, req)
+	res := rec.Result()
 	if res.StatusCode != http.StatusUnauthorized || !clears(res) {
 		t.Errorf("after the session's TTL: %d, cleared %v; want 401 and the cookie cleared", res.StatusCode, clears(res))
 	}

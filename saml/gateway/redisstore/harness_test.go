@@ -183,6 +183,11 @@ func newStore(t testing.TB, srv *redisServer, opts redisstore.Options) *redissto
 	if opts.Prefix == "" {
 		opts.Prefix = fmt.Sprintf("test%d:", n)
 	}
+	if opts.Timeout == 0 {
+		// Generous: -race on a busy machine is slow, and a call timing out
+		// here would be a 503 where a test expects an answer.
+		opts.Timeout = time.Second
+	}
 	s, err := redisstore.New(srv.URL(), opts)
 	if err != nil {
 		t.Fatal(err)

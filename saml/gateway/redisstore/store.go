@@ -15,10 +15,11 @@ const (
 	// DefaultPrefix starts every key the store writes.
 	DefaultPrefix = "samlgate:"
 	// DefaultTimeout bounds each call to Redis (a session load, a replay
-	// check): on loopback or in one data centre Redis answers in well under
-	// a millisecond, so a call that takes longer is a Redis that is down,
-	// paused or overloaded, and the request gets 503 instead of hanging.
-	DefaultTimeout = 250 * time.Millisecond
+	// check): in one data centre Redis answers in about a millisecond, so a
+	// call that takes longer is a Redis that is down, paused or
+	// overloaded (or a gateway starved of CPU), and the request gets 503
+	// instead of hanging.
+	DefaultTimeout = 500 * time.Millisecond
 	// DefaultIdleTimeout is how long New's client keeps an idle
 	// connection: below any server-side `timeout` you are likely to set,
 	// so that the client never reuses a connection the server has closed
