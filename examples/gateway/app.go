@@ -11,6 +11,7 @@ import (
 
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
+	"github.com/samlgate/samlgate/saml/gateway/redisstore"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
@@ -40,6 +41,7 @@ type app struct {
 	gw       *gateway.Gateway
 	metrics  *metrics
 	fetchers []*saml.MetadataFetcher
+	store    *redisstore.Store // redis_url; nil without
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -56,6 +58,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		names[i] = c.Name
 	}
 	a := &app{cfg: cfg, logger: logger, metrics: newMetrics(names)}
+	if err := a.openRedis(ctx); err != nil {
+		return nil, err
+	}
 
 	allowedHosts, err := cfg.metadataAllowedHosts()
 	if err != nil {
@@ -71,6 +76,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		if err != nil {
 			return nil, err
 		}
+		a.replayCache(&ccfg)
 		if fc.IdPMetadataURL != "" {
 			// The fetcher is the connection's certificate source: a
 			// rotation at the IdP reaches the connection at the next
@@ -135,7 +141,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	// into the in-memory store, which is per process and costs memory
 	// that scripted logins could otherwise claim. Either way, the start-up
 	// log says which.
-	if o := cfg.OverflowSessions; o != nil {
+	if a.store != nil {
+		a.useRedis(&gcfg)
+	} else if o := cfg.OverflowSessions; o != nil {
 		gcfg.OverflowLimits = gateway.MemorySessionLimits{MaxSessions: o.MaxSessions, MaxBytes: int64(o.MaxBytes)}
 		gcfg.MaxSessionsPerUser = o.MaxPerUser
 		logger.Warn("overflow_sessions is set: sessions too large for a cookie (users in hundreds of groups) are kept in this process's memory; they are lost on restart and unknown to other replicas, so run one replica",
