@@ -65,7 +65,8 @@ const (
 	// maxSessionCookieValue keeps the whole Set-Cookie header (name and
 	// attributes included) under the 4,096 bytes browsers guarantee.
 	maxSessionCookieValue = 3800
-	// maxReturnToLen bounds a return_to: it travels in the RelayState.
+	// maxReturnToLen bounds a return_to: it travels in the login state
+	// (the request cookie, or the LoginStateStore).
 	maxReturnToLen = 2048
 	// formSlack is what an ACS body may hold beyond the SAMLResponse: the
 	// RelayState, field names, and the percent-encoding of base64's + and /.
