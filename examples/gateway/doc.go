@@ -54,7 +54,7 @@
 // upstream, public_url, the session keys (session_keys in base64, or
 // session_key_files), session_lifetime, default_return_to,
 // insecure_cookies, required_groups, required_roles, required_connections,
-// connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
+// connection_chooser, overflow_sessions, redis_url, websockets, max_conns_per_ip,
 // metadata_refresh, idp_metadata_allowed_hosts,
 // idp_metadata_signing_cert_files, and the connections in package
 // samlconfig's format, with file names relative to the configuration file.
@@ -141,7 +141,17 @@
 // Metrics (samlgate_logins_total{connection,code}, code "ok" for a login
 // accepted, and the samlgate_verify_duration_seconds histogram, plus the Go
 // and process collectors) are served on admin_listen, a listener of their
-// own, never with the application. /healthz answers "ok" on both. Logs are
+// own, never with the application. /healthz answers "ok" on both.
+//
+// redis_url (or the -redis flag, which overrides it; the demo takes it
+// too, and keeps everything in memory without it) keeps sessions, pending
+// logins and the replay cache in Redis, for several replicas (package
+// redisstore: fail closed, 503 while Redis is down, nobody logged out).
+// Then samlgate_store_errors_total{op} counts Redis failures, the admin
+// listener's /healthz answers 503 while Redis does not answer PING within
+// a second (a readiness probe), and POST /admin/revoke on the admin
+// listener (form fields connection and subject) ends every session of that
+// user on every replica, for deprovisioning. Logs are
 // JSON (log/slog) at -log-level; emails, names and groups appear at debug
 // only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests
 // get 15 seconds to finish.
