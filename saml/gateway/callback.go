@@ -125,7 +125,7 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 	// store entry too when the browser sent it (a Lax cookie usually does
 	// not come with the IdP's cross-site POST).
 	for _, old := range cookieValues(r, g.cfg.CookieName) {
-		g.deleteSession(ctx, old)
+		_ = g.deleteSession(ctx, old) // logged; the new session stands
 	}
 	http.SetCookie(w, cookie)
 	g.observe(ev)

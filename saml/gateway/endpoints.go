@@ -37,7 +37,9 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // in-memory overflow store), logout deletes the session on the server:
 // every copy of the cookie stops working. A stateless session cookie
 // cannot be revoked: logout only clears the browser's cookie, and a copy
-// taken before keeps working until its sealed expiry.
+// taken before keeps working until its sealed expiry. When the store
+// fails, logout answers 503 and keeps the cookie, so that a retry ends the
+// session rather than leave it valid in the store.
 func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
@@ -55,7 +57,12 @@ func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, v := range cookieValues(r, g.cfg.CookieName) {
-		g.deleteSession(r.Context(), v)
+		if err := g.deleteSession(r.Context(), v); err != nil {
+			// The session would outlive the logout in the store: keep the
+			// cookie, so that a retry once the store answers ends it.
+			g.errorPage(w, http.StatusServiceUnavailable, saml.CodeUnavailable, "Sign-out is temporarily unavailable. Try again in a moment.", randomHex(8), "")
+			return
+		}
 	}
 	g.clearSessionCookie(w)
 	w.Header().Set("Cache-Control", "no-store")

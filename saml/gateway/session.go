@@ -363,17 +363,20 @@ func (g *Gateway) storeFor(overflow bool, connection string) SessionStore {
 	return nil
 }
 
-// deleteSession removes the store entry a session cookie points to, if any.
-func (g *Gateway) deleteSession(ctx context.Context, value string) {
+// deleteSession removes the store entry a session cookie points to, if
+// any, and reports a store failure (also logged).
+func (g *Gateway) deleteSession(ctx context.Context, value string) error {
 	c, p, ok := g.openPayload(value)
 	if !ok || p.SID == "" {
-		return
+		return nil
 	}
 	if store := g.storeFor(p.Overflow, c.Name()); store != nil {
 		if err := store.Delete(ctx, p.SID); err != nil {
 			g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
+			return err
 		}
 	}
+	return nil
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
+	"github.com/samlgate/samlgate/saml/samltest"
 )
 
 // clears reports whether res clears the session cookie.
@@ -78,6 +80,11 @@ func TestReplicasFaults(t *testing.T) {
 			if res := newBrowser(t).do(a, httptest.NewRequest(http.MethodGet, rHost+"/login?connection=acme", nil)); res.StatusCode != http.StatusServiceUnavailable {
 				t.Errorf("GET /login with Redis %s: %d; want 503", fault.name, res.StatusCode)
 			}
+			// Logout: 503 and the cookie kept, so that a retry ends the
+			// session rather than leave it valid in Redis.
+			if res := user.do(b, logoutRequest()); res.StatusCode != http.StatusServiceUnavailable || clears(res) {
+				t.Errorf("logout with Redis %s: %d, cookie cleared %v; want 503 and the cookie kept", fault.name, res.StatusCode, clears(res))
+			}
 			// RevokeUser reports the failure.
 			if err := a.gw.RevokeUser(context.Background(), "acme", rEmail); err == nil {
 				t.Errorf("RevokeUser with Redis %s succeeded", fault.name)
@@ -90,6 +97,15 @@ func TestReplicasFaults(t *testing.T) {
 			if fault.dataSurvives {
 				if got := status(t, user, b); got != http.StatusOK {
 					t.Errorf("the session after Redis resumed: %d", got)
+				}
+				// The retried logout ends it everywhere.
+				if res := user.do(b, logoutRequest()); res.StatusCode != http.StatusSeeOther || !clears(res) {
+					t.Errorf("logout after Redis resumed: %d", res.StatusCode)
+				}
+				thief := newBrowser(t)
+				thief.jar.SetCookies(mustURL(rHost), []*http.Cookie{{Name: gateway.DefaultCookieName, Value: cookie, Path: "/", Secure: true}})
+				if got := status(t, thief, a); got != http.StatusUnauthorized {
+					t.Errorf("a copy of the cookie after the logout: %d; want 401", got)
 				}
 			} else {
 				// The session is gone with Redis's data: the cookie is
@@ -212,4 +228,43 @@ func newKey(before, after []string) string {
 		}
 	}
 	return ""
+}
+
+func logoutRequest() *http.Request {
+	req := httptest.NewRequest(http.MethodPost, rHost+"/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return req
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// TestReplicasSessionNotOnOrAfter: the session's Redis TTL never outlives
+// the assertion's SessionNotOnOrAfter.
+func TestReplicasSessionNotOnOrAfter(t *testing.T) {
+	srv := startRedis(t)
+	a, _ := pair(t, srv, replicaOptions{})
+	form, err := testIdP(t).FormValue(samltest.Response{
+		Audience: "urn:samlgate:acme", Destination: rACS, Email: rEmail, EmailVerified: "true",
+		SessionNotOnOrAfter: time.Now().Add(2 * time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := newBrowser(t).post(a, form, ""); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	ctx := context.Background()
+	keys, err := a.store.Client().Keys(ctx, "*sess:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("session keys %v, %v", keys, err)
+	}
+	if d, err := a.store.Client().PTTL(ctx, keys[0]).Result(); err != nil || d <= 0 || d > 2*time.Minute {
+		t.Errorf("the session's TTL: %v, %v; want at most the 2 minutes left to SessionNotOnOrAfter", d, err)
+	}
 }
