@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/samlgate/samlgate/saml/gateway/redisstore"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
+
+var benchSeq atomic.Int64
 
 // BenchmarkReplayConsume: one replay check (SET NX PX) of a new key,
 // against a redis-server on loopback; the in-memory cache beside it.
@@ -30,10 +33,9 @@ func BenchmarkReplayConsume(b *testing.B) {
 		{"memory", saml.NewMemoryReplayCache(0, nil)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			i := 0
 			for b.Loop() {
-				i++
-				if err := tc.cache.Consume(ctx, fmt.Sprintf("samlgate:assertion:5:urn:x:id-%d", i), exp); err != nil {
+				// A new key every time, across -count runs too.
+				if err := tc.cache.Consume(ctx, fmt.Sprintf("samlgate:assertion:5:urn:x:id-%d", benchSeq.Add(1)), exp); err != nil {
 					b.Fatal(err)
 				}
 			}
