@@ -76,13 +76,9 @@ func loginStateAD(c *conn, handle string) string {
 func (g *Gateway) saveLoginState(ctx context.Context, c *conn, rs relayState) (handle, cookie string, err error) {
 	handle = newHandle()
 	ad := loginStateAD(c, handle)
-	if g.cfg.LoginStateStore == nil {
-		sealed, err := g.sealer.sealJSON(ad, rs)
-		return handle, sealed, err
-	}
 	sealed, err := g.sealer.sealJSON(ad, rs)
-	if err != nil {
-		return "", "", err
+	if err != nil || g.cfg.LoginStateStore == nil {
+		return handle, sealed, err
 	}
 	if err := g.cfg.LoginStateStore.SaveLoginState(ctx, handle, []byte(sealed), time.UnixMilli(rs.Expires)); err != nil {
 		return "", "", newError(saml.CodeUnavailable, "the login state store failed", err)

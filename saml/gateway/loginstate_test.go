@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -175,4 +177,25 @@ func (s *loginStore) setFail(err error) {
 // The test store passes the suite the Redis store passes.
 func TestLoginStoreConformance(t *testing.T) {
 	storetest.RunLoginStateStore(t, func(t *testing.T) gateway.LoginStateStore { return newLoginStore(time.Now) })
+}
+
+// FuzzCallbackRelayState: whatever RelayState and request cookie a
+// callback brings (both are the client's to choose), the gateway neither
+// panics nor sets a session for a response that does not verify.
+func FuzzCallbackRelayState(f *testing.F) {
+	e := newGwEnv(f, gwOptions{})
+	_, _, relay := e.startLogin(e.browser(), "connection=acme")
+	f.Add(relay, "x")
+	f.Add("sg1_"+strings.Repeat("A", 43), "")
+	f.Add("/dashboard", "v")
+	f.Fuzz(func(t *testing.T, relay, cookie string) {
+		req := samltest.NewPostRequest(gwACS("acme"), "bm90IGEgcmVzcG9uc2U=", relay)
+		sum := sha256.Sum256([]byte(relay))
+		req.Header.Add("Cookie", gwRequestCookiePrefix+hex.EncodeToString(sum[:8])+"="+cookie)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code == http.StatusSeeOther || gwSetCookie(rec.Result(), gateway.DefaultCookieName) != "" {
+			t.Fatalf("RelayState %q, cookie %q: %d, session set", relay, cookie, rec.Code)
+		}
+	})
 }
