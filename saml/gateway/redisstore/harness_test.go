@@ -21,10 +21,11 @@ import (
 // a temporary directory, no persistence. Pause, Resume, Kill and Restart
 // (on the same port) make real failures.
 type redisServer struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t     testing.TB
+	bin   string
+	dir   string
+	port  int
+	extra []string // more redis-server arguments
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -35,7 +36,7 @@ const redisBinary = "/usr/bin/redis-server"
 // startRedis starts a server for t, stopped at cleanup. Without the binary
 // the test is skipped with a message saying how to run it, except when CI
 // is set, where that is a failure.
-func startRedis(t testing.TB) *redisServer {
+func startRedis(t testing.TB, extra ...string) *redisServer {
 	t.Helper()
 	bin := redisBinary
 	if _, err := os.Stat(bin); err != nil {
@@ -48,7 +49,7 @@ func startRedis(t testing.TB) *redisServer {
 			t.Skip(msg)
 		}
 	}
-	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), extra: extra}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()
@@ -78,8 +79,9 @@ func (s *redisServer) URL() string { return "redis://" + s.addr() }
 
 func (s *redisServer) start() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning")
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning"}, s.extra...)
+	cmd := exec.Command(s.bin, args...)
 	// The server's own log goes to its directory, shown only when a test
 	// fails.
 	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
