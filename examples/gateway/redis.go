@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
 	"github.com/samlgate/samlgate/saml/gateway/redisstore"
@@ -54,6 +56,9 @@ func (a *app) openRedis(ctx context.Context) error {
 		return nil
 	}
 	a.metrics.addStoreErrors()
+	// go-redis's own lines (reconnects, Sentinel lookups) join the JSON
+	// log; they name addresses, never passwords.
+	redis.SetLogger(redisLogger{a.logger})
 	s, err := redisstore.New(a.cfg.RedisURL, redisstore.Options{OnError: a.metrics.storeError})
 	if err != nil {
 		return fmt.Errorf("redis_url: %w", err)
@@ -67,6 +72,14 @@ func (a *app) openRedis(ctx context.Context) error {
 	}
 	a.logger.Info("sessions, login state and replay markers are kept in Redis, shared by every replica", "redis", redactedRedisURL(a.cfg.RedisURL))
 	return nil
+}
+
+// redisLogger writes go-redis's log lines to the gateway's logger, at
+// Warn: they report connection trouble.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // replayCache gives a connection the shared replay cache, with Redis.

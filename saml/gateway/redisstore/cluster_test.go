@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,4 +79,41 @@ func TestCluster(t *testing.T) {
 	storetest.RunSessionStore(t, func(t *testing.T) gateway.SessionStore { return newClusterStore(t) })
 	storetest.RunReplayCache(t, func(t *testing.T) saml.ReplayCache { return newClusterStore(t) })
 	storetest.RunLoginStateStore(t, func(t *testing.T) gateway.LoginStateStore { return newClusterStore(t) })
+}
+
+// startSentinel runs a primary and one Sentinel monitoring it as
+// "mymaster", and returns the redis:// URL naming the Sentinel.
+func startSentinel(t *testing.T) string {
+	t.Helper()
+	primary := startRedis(t)
+	s := &redisServer{t: t, bin: primary.bin, dir: t.TempDir(), port: freePort(t)}
+	conf := filepath.Join(s.dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\nsentinel down-after-milliseconds mymaster 5000\n", s.port, s.dir, primary.port)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// redis-server reads the configuration file first, then --sentinel.
+	s.args = []string{conf, "--sentinel"}
+	s.start()
+	t.Cleanup(s.stop)
+	return fmt.Sprintf("redis://%s?master_name=mymaster", s.addr())
+}
+
+// TestSentinel: New with master_name asks the Sentinel for the primary,
+// and the conformance suites pass through it.
+func TestSentinel(t *testing.T) {
+	url := startSentinel(t)
+	n := 0
+	newSentinelStore := func(t *testing.T) *redisstore.Store {
+		n++
+		s, err := redisstore.New(url, redisstore.Options{Prefix: fmt.Sprintf("s%d:", n), Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	storetest.RunSessionStore(t, func(t *testing.T) gateway.SessionStore { return newSentinelStore(t) })
+	storetest.RunReplayCache(t, func(t *testing.T) saml.ReplayCache { return newSentinelStore(t) })
+	storetest.RunLoginStateStore(t, func(t *testing.T) gateway.LoginStateStore { return newSentinelStore(t) })
 }

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/samlgate/samlgate/saml/gateway/redisstore"
 )
@@ -26,6 +29,7 @@ type redisServer struct {
 	dir   string
 	port  int
 	extra []string // more redis-server arguments
+	args  []string // all of them, replacing the defaults (a Sentinel)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -81,6 +85,9 @@ func (s *redisServer) start() {
 	s.t.Helper()
 	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning"}, s.extra...)
+	if s.args != nil {
+		args = s.args
+	}
 	cmd := exec.Command(s.bin, args...)
 	// The server's own log goes to its directory, shown only when a test
 	// fails.
@@ -199,4 +206,18 @@ func newStore(t testing.TB, srv *redisServer, opts redisstore.Options) *redissto
 		t.Fatalf("Ping: %v", err)
 	}
 	return s
+}
+
+// quiet drops go-redis's own log lines (reconnects, Sentinel lookups),
+// which the fault tests provoke by the hundred; -v keeps them.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !testing.Verbose() {
+		redis.SetLogger(quiet{})
+	}
+	os.Exit(m.Run())
 }
