@@ -80,7 +80,8 @@
 // revocation is the only case. Two logins of one user at the same instant
 // can leave MaxSessionsPerUser+1 sessions until the next login.
 //
-// The package's tests start a redis-server of their own (Debian package
-// redis-server) and run the storetest conformance suites against it,
-// pause (SIGSTOP) and kill it under two gateways sharing it.
+// The package's tests start redis-server processes of their own (Debian
+// package redis-server): they run the storetest conformance suites against
+// a single server, a three-node Cluster and through a Sentinel, and pause
+// (SIGSTOP), kill and restart the server under two gateways sharing it.
 package redisstore
