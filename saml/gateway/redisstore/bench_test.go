@@ -29,8 +29,8 @@ func BenchmarkReplayConsume(b *testing.B) {
 		name  string
 		cache saml.ReplayCache
 	}{
-		{"redis", newStore(b, srv, redisstore.Options{})},
-		{"memory", saml.NewMemoryReplayCache(0, nil)},
+		{"state=memory", saml.NewMemoryReplayCache(0, nil)},
+		{"state=redis", newStore(b, srv, redisstore.Options{})},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -53,8 +53,8 @@ func BenchmarkSessionLoad(b *testing.B) {
 		name  string
 		store gateway.SessionStore
 	}{
-		{"redis", newStore(b, srv, redisstore.Options{})},
-		{"memory", gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, nil)},
+		{"state=memory", gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, nil)},
+		{"state=redis", newStore(b, srv, redisstore.Options{})},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			if err := tc.store.Save(ctx, "sid", sealed, time.Now().Add(time.Hour)); err != nil {
@@ -116,7 +116,7 @@ func benchGateway(b *testing.B, srv *redisServer, kind string) http.Handler {
 func BenchmarkACS(b *testing.B) {
 	srv := startRedis(b)
 	for _, kind := range []string{"memory", "redis"} {
-		b.Run(kind, func(b *testing.B) {
+		b.Run("state="+kind, func(b *testing.B) {
 			h := benchGateway(b, srv, kind)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -139,7 +139,7 @@ func BenchmarkACS(b *testing.B) {
 func BenchmarkProxiedRequest(b *testing.B) {
 	srv := startRedis(b)
 	for _, kind := range []string{"cookie", "memory", "redis"} {
-		b.Run(kind, func(b *testing.B) {
+		b.Run("state="+kind, func(b *testing.B) {
 			h := benchGateway(b, srv, kind)
 			res := samltest.PostForm(h, rACS, mint(b, ""), "")
 			var cookie *http.Cookie
