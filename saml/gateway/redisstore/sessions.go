@@ -186,9 +186,11 @@ func (s *Store) saveUser(ctx context.Context, id, user string, sealed []byte, ex
 	if err != nil {
 		return err
 	}
-	var drop []string
-	var keep int
-	for i := len(ids) - 1; i >= 0; i-- { // newest first
+	// Newest first: keep max live sessions, delete the older live ones,
+	// and drop every index entry whose session is gone; one round trip.
+	var drop, excess []any
+	keep := 0
+	for i := len(ids) - 1; i >= 0; i-- {
 		switch {
 		case !live[i]:
 			drop = append(drop, ids[i])
@@ -196,19 +198,20 @@ func (s *Store) saveUser(ctx context.Context, id, user string, sealed []byte, ex
 			keep++
 		default:
 			drop = append(drop, ids[i])
-			if err := s.c.Del(ctx, s.key(kindSession, ids[i])).Err(); err != nil {
-				return err
-			}
+			excess = append(excess, s.key(kindSession, ids[i]))
 		}
 	}
 	if len(drop) == 0 {
 		return nil
 	}
-	members := make([]any, len(drop))
-	for i, d := range drop {
-		members[i] = d
-	}
-	return s.c.ZRem(ctx, index, members...).Err()
+	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range excess {
+			p.Del(ctx, k.(string))
+		}
+		p.ZRem(ctx, index, drop...)
+		return nil
+	})
+	return err
 }
 
 // live reports which of ids still have a session.
