@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,8 +58,9 @@ func (a *app) openRedis(ctx context.Context) error {
 	}
 	a.metrics.addStoreErrors()
 	// go-redis's own lines (reconnects, Sentinel lookups) join the JSON
-	// log; they name addresses, never passwords.
-	redis.SetLogger(redisLogger{a.logger})
+	// log; they name addresses, never passwords. Its logger is global:
+	// set once, before any client exists.
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{a.logger}) })
 	s, err := redisstore.New(a.cfg.RedisURL, redisstore.Options{OnError: a.metrics.storeError})
 	if err != nil {
 		return fmt.Errorf("redis_url: %w", err)
@@ -73,6 +75,8 @@ func (a *app) openRedis(ctx context.Context) error {
 	a.logger.Info("sessions, login state and replay markers are kept in Redis, shared by every replica", "redis", redactedRedisURL(a.cfg.RedisURL))
 	return nil
 }
+
+var redisLogOnce sync.Once
 
 // redisLogger writes go-redis's log lines to the gateway's logger, at
 // Warn: they report connection trouble.
