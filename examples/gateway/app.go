@@ -11,6 +11,7 @@ import (
 
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
+	"github.com/samlgate/samlgate/saml/gateway/redisstore"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
@@ -42,7 +43,8 @@ type app struct {
 	fetchers []*saml.MetadataFetcher
 	// setupToken guards the setup assistant; "" turns it off (setup.go).
 	setupToken string
-	teams      *teamSync // nil without teams_db
+	teams      *teamSync         // nil without teams_db
+	store      *redisstore.Store // redis_url; nil without
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -50,33 +52,51 @@ type app struct {
 // are fetched now (a start-up failure is an error: the gateway would
 // otherwise start unable to log anyone in) and refreshed by run.
 func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.Client) (*app, error) {
-	keys, err := cfg.sessionKeys()
-	if err != nil {
-		return nil, err
-	}
 	names := make([]string, len(cfg.Connections))
 	for i, c := range cfg.Connections {
 		names[i] = c.Name
 	}
 	a := &app{cfg: cfg, logger: logger, metrics: newMetrics(names)}
-	if a.setupToken, err = cfg.setupToken(); err != nil {
+	if err := a.build(ctx, client); err != nil {
+		// What build opened (Redis, the teams database) is not left behind.
+		a.closeTeams()
+		if a.store != nil {
+			_ = a.store.Close()
+		}
 		return nil, err
+	}
+	return a, nil
+}
+
+// build is newApp after the metrics exist.
+func (a *app) build(ctx context.Context, client *http.Client) error {
+	cfg, logger := a.cfg, a.logger
+	keys, err := cfg.sessionKeys()
+	if err != nil {
+		return err
+	}
+	if a.setupToken, err = cfg.setupToken(); err != nil {
+		return err
+	}
+	if err := a.openRedis(ctx); err != nil {
+		return err
 	}
 
 	allowedHosts, err := cfg.metadataAllowedHosts()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	signingCerts, err := cfg.metadataSigningCerts()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var conns []*saml.Connection
 	for _, fc := range cfg.Connections {
 		ccfg, err := fc.ConnectionConfig(cfg.baseDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		a.replayCache(&ccfg)
 		if fc.IdPMetadataURL != "" {
 			// The fetcher is the connection's certificate source: a
 			// rotation at the IdP reaches the connection at the next
@@ -85,7 +105,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 			// copy and stay fixed.
 			mu, err := url.Parse(fc.IdPMetadataURL)
 			if err != nil {
-				return nil, fmt.Errorf("connection %q: idp_metadata_url: %w", fc.Name, err)
+				return fmt.Errorf("connection %q: idp_metadata_url: %w", fc.Name, err)
 			}
 			hosts := allowedHosts
 			if hosts == nil {
@@ -106,7 +126,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 			err = f.Refresh(fctx)
 			cancel()
 			if err != nil {
-				return nil, fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
+				return fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
 			}
 			logger.Info("IdP metadata fetched", "connection", fc.Name, "url", mu.Redacted(),
 				"signature_required", len(signingCerts) > 0, "allowed_hosts", hosts)
@@ -117,7 +137,7 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 		}
 		c, err := saml.NewConnection(ccfg)
 		if err != nil {
-			return nil, fmt.Errorf("connection %q: %w", fc.Name, err)
+			return fmt.Errorf("connection %q: %w", fc.Name, err)
 		}
 		conns = append(conns, c)
 	}
@@ -145,7 +165,9 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 	// into the in-memory store, which is per process and costs memory
 	// that scripted logins could otherwise claim. Either way, the start-up
 	// log says which.
-	if o := cfg.OverflowSessions; o != nil {
+	if a.store != nil {
+		a.useRedis(&gcfg)
+	} else if o := cfg.OverflowSessions; o != nil {
 		gcfg.OverflowLimits = gateway.MemorySessionLimits{MaxSessions: o.MaxSessions, MaxBytes: int64(o.MaxBytes)}
 		gcfg.MaxSessionsPerUser = o.MaxPerUser
 		logger.Warn("overflow_sessions is set: sessions too large for a cookie (users in hundreds of groups) are kept in this process's memory; they are lost on restart and unknown to other replicas, so run one replica",
@@ -158,15 +180,14 @@ func newApp(ctx context.Context, cfg *Config, logger *slog.Logger, client *http.
 			"keep fewer groups with the connection's groups.filter, or set overflow_sessions to keep them in memory")
 	}
 	if err := a.setupTeams(ctx, &gcfg); err != nil {
-		return nil, err
+		return err
 	}
 	a.gw, err = gateway.New(gcfg)
 	if err != nil {
-		a.closeTeams()
-		return nil, err
+		return err
 	}
 	a.metrics.watchGateway(a.gw)
-	return a, nil
+	return nil
 }
 
 // logoutURLs are the connections' logout_url entries, by name.

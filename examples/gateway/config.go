@@ -81,6 +81,12 @@ type Config struct {
 	// store is lost on restart and not shared between replicas, and
 	// scripted logins could grow it.
 	OverflowSessions *OverflowSessions `yaml:"overflow_sessions,omitempty" json:"overflow_sessions,omitempty"`
+	// RedisURL, when set, keeps sessions, pending logins and the replay
+	// cache in Redis, shared by every replica (redis:// or rediss://; a
+	// master_name parameter for Sentinel, several addr parameters for
+	// Cluster: see redisstore.New). Unset: in this process's memory, for
+	// one replica. The -redis flag overrides it.
+	RedisURL string `yaml:"redis_url,omitempty" json:"redis_url,omitempty"`
 
 	// WebSockets, when true, lets WebSocket upgrades (Upgrade: websocket)
 	// through to the upstream. Every other protocol upgrade (h2c above
@@ -332,6 +338,9 @@ func (c *Config) validate() error {
 		return errors.New("max_conns_per_ip: must not be negative (0 removes the bound)")
 	}
 	if err := c.validateTeams(); err != nil {
+		return err
+	}
+	if err := c.validateRedis(); err != nil {
 		return err
 	}
 	if _, err := c.trustedProxies(); err != nil {

@@ -21,6 +21,7 @@ type demoOptions struct {
 	IdPAddr      string
 	UpstreamAddr string
 	AdminAddr    string
+	RedisURL     string // -redis: Redis instead of memory
 }
 
 // The demo's default addresses.
@@ -137,6 +138,7 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 		DefaultReturnTo: "/",
 		// http on 127.0.0.1: browsers would drop Secure cookies.
 		InsecureCookies: true,
+		RedisURL:        opts.RedisURL,
 		// The demo lists its connection at /login (a real multi-tenant
 		// gateway would not show its tenants to anyone).
 		ConnectionChooser: true,

@@ -54,7 +54,7 @@
 // upstream, public_url, the session keys (session_keys in base64, or
 // session_key_files), session_lifetime, default_return_to,
 // insecure_cookies, required_groups, required_roles, required_connections,
-// connection_chooser, overflow_sessions, websockets, max_conns_per_ip,
+// connection_chooser, overflow_sessions, redis_url, websockets, max_conns_per_ip,
 // metadata_refresh, idp_metadata_allowed_hosts,
 // idp_metadata_signing_cert_files, public_paths, forward_auth, teams_db,
 // teams, team_sync, and the
@@ -334,6 +334,18 @@
 // same host makes every request look local). The demo generates a token,
 // prints the assistant's URL with it, and links to it from its IdP portal.
 //
+// # Several replicas: Redis
+//
+// redis_url (or the -redis flag, which overrides it; the demo takes it
+// too, and keeps everything in memory without it) keeps sessions, pending
+// logins and the replay cache in Redis, for several replicas (package
+// redisstore: fail closed, 503 while Redis is down, nobody logged out).
+// Then samlgate_store_errors_total{op} counts Redis failures, the admin
+// listener's /healthz answers 503 while Redis does not answer PING within
+// a second (a readiness probe), and POST /admin/revoke on the admin
+// listener (form fields connection and subject) ends every session of that
+// user on every replica, for deprovisioning.
+//
 // # Metrics and logs
 //
 // Metrics are served on admin_listen, a listener of their own, never with
@@ -350,6 +362,7 @@
 //	samlgate_idp_metadata_refresh_failures_total{connection}
 //	samlgate_idp_metadata_age_seconds{connection}         since the last good copy of
 //	                                                      idp_metadata_url
+//	samlgate_store_errors_total{op}                      Redis failures (redis_url only)
 //	samlgate_upstream_duration_seconds{code}              histogram, the proxied request to the
 //	                                                      end of its response (101: a WebSocket's life)
 //
@@ -359,7 +372,9 @@
 //	max by (connection) (samlgate_idp_certificate_expiry_days) < 14
 //	samlgate_idp_metadata_age_seconds > 3 * 3600                # metadata_refresh 1h
 //
-// /healthz answers "ok" on both listeners. Logs are JSON (log/slog) at -log-level; emails, names and groups appear at debug
+// /healthz answers "ok" on both listeners (on the admin listener, 503 while
+// Redis does not answer). Logs are JSON (log/slog) at -log-level; emails,
+// names and groups appear at debug
 // only. SIGINT and SIGTERM stop the servers gracefully: in-flight requests
 // get 15 seconds to finish.
 package main

@@ -30,6 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.IdPAddr, "idp-addr", opts.IdPAddr, "demo: test IdP listen address")
 	fs.StringVar(&opts.UpstreamAddr, "upstream-addr", opts.UpstreamAddr, "demo: upstream app listen address")
 	fs.StringVar(&opts.AdminAddr, "admin-addr", opts.AdminAddr, "demo: admin listen address (metrics, health, operator endpoints)")
+	fs.StringVar(&opts.RedisURL, "redis", "", "Redis URL (redis:// or rediss://) for sessions, login state and replay markers shared by replicas; overrides redis_url (default: in memory)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  gateway                         run the demo (IdP, gateway, app on 127.0.0.1)\n  gateway -selftest               check the demo end to end\n  gateway -config gateway.yaml    run the gateway in front of an upstream\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -63,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err = runSelftest(ctx, stdout, logger)
 	case *configPath != "":
-		err = runConfig(ctx, *configPath, logger, nil)
+		err = runConfig(ctx, *configPath, logger, nil, withRedis(opts.RedisURL))
 	default:
 		err = runDemo(ctx, opts, stdout, logger)
 	}
@@ -77,10 +78,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 // runConfig runs the gateway described by the file at path until ctx is
 // done. started, if not nil, is called with the bound addresses once the
 // servers accept connections.
-func runConfig(ctx context.Context, path string, logger *slog.Logger, started func(gatewayAddr, adminAddr string)) error {
+func runConfig(ctx context.Context, path string, logger *slog.Logger, started func(gatewayAddr, adminAddr string), mods ...func(*Config) error) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return err
+	}
+	for _, m := range mods {
+		if err := m(cfg); err != nil {
+			return err
+		}
 	}
 	gwLn, err := listen("gateway", cfg.Listen, "")
 	if err != nil {

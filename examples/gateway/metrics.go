@@ -20,6 +20,8 @@ type metrics struct {
 	upstream         *prometheus.HistogramVec
 	metadataFailures *prometheus.CounterVec
 	state            *stateCollector
+	// storeErrors counts Redis failures (redis_url only; see redis.go).
+	storeErrors *prometheus.CounterVec
 	// known are the configured connection names. A login event for any
 	// other name (a ?connection= value a client made up) is counted under
 	// "unknown", so that clients cannot create label values at will.

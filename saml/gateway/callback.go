@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +48,10 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	r = withTestLogin(r, t)
 	ev.Test = t.ours && t.rs.Test
 	ev.IdPInitiated = !t.ours
+	if t.err != nil {
+		g.refuse(w, r, ev, t.err, reqID, "")
+		return
+	}
 	start := time.Now()
 	id, err := c.Verify(ctx, samlResponse, saml.WithRequestIDs(t.requestIDs...))
 	ev.Duration = time.Since(start)
@@ -69,44 +72,23 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // tracked is what the callback knows of the login request a response
-// answers: our RelayState, if it is one, and whether the browser presented
-// the matching request cookie.
+// answers: our RelayState handle, if it is one, the login state it names,
+// and whether the browser presented the matching request cookie.
 type tracked struct {
-	ours       bool // the RelayState is ours, for this connection
+	ours       bool // the RelayState is one of our handles
 	rs         relayState
 	rawRelay   string
-	requestIDs []string // the request ID, when the browser proved it started it
-	note       string   // why the request ID is not passed, for the page and the log
+	requestIDs []string    // the request ID, when the browser proved it started it
+	note       string      // why the request ID is not passed, for the page and the log
+	err        *saml.Error // the login state store failed: refuse, unavailable
 }
 
-// trackedRequest opens the RelayState and checks the browser's request
-// cookie (and clears it: a login request is used once).
+// trackedRequest recovers the login state of the RelayState, if it is a
+// handle of ours, from the browser's request cookie or the
+// LoginStateStore (see takeLoginState).
 func (g *Gateway) trackedRequest(w http.ResponseWriter, r *http.Request, c *conn) tracked {
 	t := tracked{rawRelay: r.PostForm.Get("RelayState")}
-	// Bound to this connection of this application (SP entity ID): a
-	// RelayState another gateway sealed with the same key does not open.
-	if !g.sealer.openJSON(bound(purposeRelayState, c.spEntityID, c.Name()), t.rawRelay, &t.rs) || t.rs.Connection != c.Name() {
-		return t
-	}
-	t.ours = true
-	http.SetCookie(w, g.requestCookie(c, t.rs.RequestID, -1))
-	// Every cookie of the name is tried: one planted by another host of
-	// the site (possible only without the __Host- prefix) cannot hide the
-	// browser's own.
-	matched := false
-	for _, v := range cookieValues(r, g.requestCookieName(t.rs.RequestID)) {
-		if subtle.ConstantTimeCompare([]byte(v), []byte(t.rs.RequestID)) == 1 {
-			matched = true
-		}
-	}
-	switch {
-	case g.now().UnixMilli() >= t.rs.Expires:
-		t.note = noteRequestExpired
-	case !matched:
-		t.note = noteCookieMissing
-	default:
-		t.requestIDs = []string{t.rs.RequestID}
-	}
+	g.takeLoginState(w, r, c, &t)
 	return t
 }
 
@@ -152,7 +134,7 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 	// store entry too when the browser sent it (a Lax cookie usually does
 	// not come with the IdP's cross-site POST).
 	for _, old := range cookieValues(r, g.cfg.CookieName) {
-		g.deleteSession(ctx, old)
+		_, _ = g.deleteSession(ctx, old) // logged; the new session stands
 	}
 	http.SetCookie(w, cookie)
 	g.observe(ev)

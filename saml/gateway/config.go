@@ -65,7 +65,8 @@ const (
 	// maxSessionCookieValue keeps the whole Set-Cookie header (name and
 	// attributes included) under the 4,096 bytes browsers guarantee.
 	maxSessionCookieValue = 3800
-	// maxReturnToLen bounds a return_to: it travels in the RelayState.
+	// maxReturnToLen bounds a return_to: it travels in the login state
+	// (the request cookie, or the LoginStateStore).
 	maxReturnToLen = 2048
 	// formSlack is what an ACS body may hold beyond the SAMLResponse: the
 	// RelayState, field names, and the percent-encoding of base64's + and /.
@@ -102,6 +103,15 @@ type Config struct {
 	// sealed in it (SessionLifetime at most). Use a SessionStore when a
 	// logout must end the session for good.
 	SessionStore SessionStore
+	// LoginStateStore, when set, holds the pending SP-initiated logins
+	// (request ID, connection, return_to, expiry), sealed, for
+	// LoginRequestLifetime, each taken once at the callback; the request
+	// cookie then holds only the RelayState handle. nil: the state is
+	// sealed in the request cookie. Either way the RelayState is an
+	// opaque handle of 47 bytes, and any replica completes a login that
+	// another started. A store failure at the callback refuses the login
+	// with code unavailable (503) before the response is verified.
+	LoginStateStore LoginStateStore
 	// MaxSessionsPerUser bounds the sessions one user (a subject of a
 	// connection) keeps in a store that indexes users (UserSessionStore:
 	// MemorySessionStore, and so the in-memory overflow store): a login

@@ -34,23 +34,31 @@
 //
 // The gateway splits the state in two:
 //
-//   - The RelayState carries the request ID, the connection, the return_to
-//     path and an expiry (LoginRequestLifetime), sealed with the session key
-//     (AES-256-GCM, with a purpose label, the SP entity ID and the
-//     connection as additional data, so that a session cookie cannot be
-//     replayed as a RelayState, nor a RelayState as a session, nor either at
-//     another application sharing the key). The IdP returns it untouched, so
-//     nothing has to survive on the server and any replica can finish the
-//     login.
-//   - A short-lived cookie __Host-samlgate_req_<hash of the ID>, HttpOnly,
-//     Secure, SameSite=None (which browsers do send on the cross-site POST),
-//     Path=/, holds the request ID. The callback passes the ID to Verify only
-//     when the browser presents this cookie and it matches the RelayState,
-//     so a RelayState stolen from another browser is worthless. Each login
-//     has its own cookie name, so logins started in two tabs do not
-//     overwrite each other. A browser holds at most 5 of them: GET LoginPath
-//     expires the oldest beyond 4 (by the order the browser lists them,
-//     oldest first among cookies of one path) before adding its own.
+//   - The RelayState is an opaque handle: "sg1_" and 32 random bytes in
+//     base64url, 47 bytes, within the 80 bytes the SAML bindings allow
+//     (§3.4.3, §3.5.3; some IdPs drop or refuse a longer one). The IdP
+//     returns it untouched.
+//   - The pending request (request ID, connection, return_to path and an
+//     expiry, LoginRequestLifetime) is sealed with the session key
+//     (AES-256-GCM, with a purpose label, the SP entity ID, the connection
+//     and the handle as additional data, so that a session cookie cannot
+//     be replayed as login state, nor state moved to another handle,
+//     connection or application sharing the key). By default it travels
+//     in a short-lived cookie __Host-samlgate_req_<hash of the handle>,
+//     HttpOnly, Secure, SameSite=None (which browsers do send on the
+//     cross-site POST), Path=/: nothing has to survive on the server, and
+//     any replica with the session keys finishes the login. With
+//     Config.LoginStateStore (Redis, shared by the replicas) the state
+//     waits in the store instead, taken once at the callback, and the
+//     cookie holds the handle.
+//   - Either way the callback passes the request ID to Verify only when
+//     the browser presents that cookie (it opens, or matches the handle),
+//     so a RelayState stolen from another browser is worthless (login
+//     CSRF). Each login has its own cookie name, so logins started in two
+//     tabs do not overwrite each other. A browser holds at most 5 of them:
+//     GET LoginPath expires the oldest beyond 4 (by the order the browser
+//     lists them, oldest first among cookies of one path) before adding
+//     its own.
 //
 // # Cookie tossing and the __Host- prefix
 //
@@ -74,7 +82,8 @@
 // only the prefix prevents.
 //
 // When the cookie is missing (the browser refused it, or the login was
-// started in another browser) or the RelayState has expired, a response
+// started in another browser) or the login request has expired (or, with a
+// LoginStateStore, was already used), a response
 // with an InResponseTo is refused as in_response_to_mismatch, with a page
 // asking the user to start again. IdP-initiated responses (JumpCloud's
 // portal tiles) carry no InResponseTo and need no cookie; they are

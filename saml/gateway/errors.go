@@ -13,7 +13,7 @@ import (
 var hints = map[saml.Code]string{
 	saml.CodeTooLarge:      "The POST to the ACS exceeds the size limit. Reduce the attributes or groups the IdP sends, or raise the connection's MaxResponseBytes (max_response_bytes).",
 	saml.CodeMalformed:     "The request did not carry a SAML 2.0 Response. Check that the IdP posts to this ACS URL with the HTTP-POST binding.",
-	saml.CodeUnavailable:   "A backing store (sessions) failed; the login was refused to stay safe. Check its health and retry.",
+	saml.CodeUnavailable:   "A backing store (sessions, login state or replay cache) failed or timed out; the request was refused to stay safe. Check its health (Redis: the admin /healthz, samlgate_store_errors_total) and retry.",
 	saml.CodeExpired:       "The IdP's SessionNotOnOrAfter has passed: check this server's clock (NTP) and the IdP's session settings.",
 	CodeLoginRefused:       "The application refused this user after a valid login (Config.OnLogin).",
 	CodeUnknownConnection:  "The ?connection= of the URL names no configured connection: check the ACS URL in the IdP and the gateway's connections.",

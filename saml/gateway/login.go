@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -40,7 +38,7 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	requestID, msg, err := g.loginRequest(r, c, returnTo, test)
+	cookie, msg, err := g.loginRequest(r, c, returnTo, test)
 	if err != nil {
 		reqID := randomHex(8)
 		g.logger.ErrorContext(r.Context(), "samlgate: cannot start a login", "connection", c.Name(), "request_id", reqID, "error", err.Error())
@@ -48,11 +46,11 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, saml.CodeConfigInvalid) {
 			code, text = saml.CodeConfigInvalid, "Sign-in is not configured correctly for this connection."
 		}
-		g.errorPage(w, http.StatusInternalServerError, code, text, reqID, "")
+		g.errorPage(w, statusFor(code), code, text, reqID, "")
 		return
 	}
 	g.expireOldRequestCookies(w, r, c)
-	http.SetCookie(w, g.requestCookie(c, requestID, int(LoginRequestLifetime/time.Second)))
+	http.SetCookie(w, cookie)
 	w.Header().Set("Cache-Control", "no-store")
 	if msg.RedirectURL != "" {
 		http.Redirect(w, r, msg.RedirectURL, http.StatusFound)
@@ -66,15 +64,16 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(msg.PostForm)
 }
 
-// loginRequest builds the AuthnRequest and seals its tracking state into
-// the RelayState: the request's ID is known before the RelayState is
+// loginRequest builds the AuthnRequest and keeps its tracking state (see
+// saveLoginState) under an opaque RelayState handle, returning the request
+// cookie to set: the request's ID is known before the RelayState is
 // chosen (saml.Connection.NewLoginRequest, then Encode).
-func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string, test bool) (string, *saml.LoginMessage, error) {
+func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string, test bool) (*http.Cookie, *saml.LoginMessage, error) {
 	lr, err := c.NewLoginRequest(r.Context())
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	rs, err := g.sealer.sealJSON(bound(purposeRelayState, c.spEntityID, c.Name()), relayState{
+	handle, value, err := g.saveLoginState(r.Context(), c, relayState{
 		RequestID:  lr.ID,
 		Connection: c.Name(),
 		ReturnTo:   returnTo,
@@ -82,20 +81,13 @@ func (g *Gateway) loginRequest(r *http.Request, c *conn, returnTo string, test b
 		Test:       test,
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	msg, err := lr.Encode(rs)
+	msg, err := lr.Encode(handle)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	return lr.ID, msg, nil
-}
-
-// requestCookieName is per request ID, so that logins started in two tabs
-// keep separate cookies.
-func (g *Gateway) requestCookieName(requestID string) string {
-	sum := sha256.Sum256([]byte(requestID))
-	return g.requestCookiePrefix() + hex.EncodeToString(sum[:8])
+	return g.requestCookieNamed(c, g.requestCookieName(handle), value, int(LoginRequestLifetime/time.Second)), msg, nil
 }
 
 // requestCookiePrefix is __Host-samlgate_req_, or samlgate_req_ under
@@ -107,18 +99,13 @@ func (g *Gateway) requestCookiePrefix() string {
 	return requestCookiePrefix
 }
 
-// requestCookie binds a login request to the browser; maxAge -1 clears it.
-func (g *Gateway) requestCookie(c *conn, requestID string, maxAge int) *http.Cookie {
-	return g.requestCookieNamed(c, g.requestCookieName(requestID), requestID, maxAge)
-}
-
 // requestCookieNamed is a login-request cookie. Path is / (which the
 // __Host- prefix requires) in both modes, so that GET LoginPath sees the
 // cookies it must bound.
-func (g *Gateway) requestCookieNamed(c *conn, name, requestID string, maxAge int) *http.Cookie {
+func (g *Gateway) requestCookieNamed(c *conn, name, value string, maxAge int) *http.Cookie {
 	ck := &http.Cookie{
 		Name:     name,
-		Value:    requestID,
+		Value:    value,
 		Path:     "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,

@@ -76,9 +76,16 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	serverSide := false
 	for _, v := range values {
-		if g.deleteSession(ctx, v) {
-			serverSide = true
+		deleted, err := g.deleteSession(ctx, v)
+		if err != nil {
+			// The session would outlive the logout in the store: keep the
+			// cookie, so that a retry once the store answers ends it.
+			reqID := randomHex(8)
+			g.logger.WarnContext(ctx, "samlgate: logout refused: the session store failed", "request_id", reqID)
+			g.storeUnavailable(w, reqID)
+			return
 		}
+		serverSide = serverSide || deleted
 	}
 	g.clearSessionCookie(w)
 	g.auditLogout(ctx, c, subject, value, serverSide)

@@ -377,20 +377,20 @@ func (g *Gateway) storeFor(overflow bool, connection string) SessionStore {
 }
 
 // deleteSession removes the store entry a session cookie points to, if
-// any, and reports whether it did.
-func (g *Gateway) deleteSession(ctx context.Context, value string) bool {
+// any: deleted reports whether it did, err a store failure (also logged).
+func (g *Gateway) deleteSession(ctx context.Context, value string) (deleted bool, err error) {
 	c, p, ok := g.openPayload(value)
 	if !ok || p.SID == "" {
-		return false
+		return false, nil
 	}
 	if store := g.storeFor(p.Overflow, c.Name()); store != nil {
 		if err := store.Delete(ctx, p.SID); err != nil {
 			g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
-			return false
+			return false, err
 		}
-		return true
+		return true, nil
 	}
-	return false
+	return false, nil
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite for the stores a gateway
-// shares between requests and replicas: saml.ReplayCache and
-// gateway.SessionStore. Every implementation (memory, Redis, your own)
+// shares between requests and replicas: saml.ReplayCache,
+// gateway.SessionStore and gateway.LoginStateStore (RunLoginStateStore).
+// Every implementation (memory, Redis, your own)
 // runs the same suite from its tests, as oauth2-proxy's session stores
 // do:
 //
