@@ -84,6 +84,12 @@ func (l *patternList) next(name string, i int) int {
 	return -1
 }
 
+// MatchGlob reports whether name matches pattern, with the syntax of the
+// groups Config's patterns: '*' matches any run of characters and '?'
+// exactly one; matching is byte for byte (fold case before calling it for
+// a case-insensitive match). Package teamsync matches its links with it.
+func MatchGlob(pattern, name string) bool { return globMatch(pattern, name) }
+
 // globMatch reports whether name matches pattern, where '*' matches any run
 // of characters and '?' exactly one character (a UTF-8 sequence, or a single
 // byte of invalid UTF-8, as in package regexp). Everything else matches

@@ -151,7 +151,7 @@ func isNavigation(r *http.Request) bool {
 // forwardedReturnTo is the original request's URI from X-Forwarded-Uri
 // when it is a safe local path, else "" (default_return_to).
 func forwardedReturnTo(r *http.Request) string {
-	p, ok := safeLocalPath(r.Header.Get(headerForwardedURI))
+	p, ok := gateway.SafeReturnTo(r.Header.Get(headerForwardedURI))
 	if !ok {
 		return ""
 	}
@@ -190,7 +190,7 @@ func (a *app) serveSignIn(w http.ResponseWriter, r *http.Request, pub *url.URL) 
 // host-only, so no other host, not even a sibling subdomain, could use
 // the session: there is no same-site allowance to make.
 func returnToFromRD(rd string, pub *url.URL) (string, error) {
-	if p, ok := safeLocalPath(rd); ok {
+	if p, ok := gateway.SafeReturnTo(rd); ok {
 		return p, nil
 	}
 	u, err := url.Parse(rd)
@@ -200,38 +200,11 @@ func returnToFromRD(rd string, pub *url.URL) (string, error) {
 	if u.User != nil || !strings.EqualFold(u.Scheme, pub.Scheme) || !strings.EqualFold(origin(u), origin(pub)) {
 		return "", fmt.Errorf("rd is not on %s, this gateway's public_url: the session cookie is only sent there", origin(pub))
 	}
-	p, ok := safeLocalPath(u.RequestURI())
+	p, ok := gateway.SafeReturnTo(u.RequestURI())
 	if !ok {
 		return "", errors.New("rd's path is not a plain path on this site")
 	}
 	return p, nil
-}
-
-// maxReturnTo bounds a return path, as the gateway does (it travels in
-// the RelayState).
-const maxReturnTo = 2048
-
-// safeLocalPath accepts a path on this site only, as the gateway's
-// return_to check: one leading "/" (not "//" or "/\", which browsers read
-// as another host), no backslash, space or control character, no scheme
-// or host, at most maxReturnTo bytes. The gateway checks return_to again.
-func safeLocalPath(p string) (string, bool) {
-	if p == "" || len(p) > maxReturnTo || p[0] != '/' {
-		return "", false
-	}
-	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
-		return "", false
-	}
-	for i := 0; i < len(p); i++ {
-		if b := p[i]; b <= 0x20 || b == 0x7f || b == '\\' {
-			return "", false
-		}
-	}
-	u, err := url.Parse(p)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return "", false
-	}
-	return p, true
 }
 
 // signInURL is the login URL for returnTo ("" for default_return_to),

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/samlgate/samlgate/groups"
 )
 
 // FuzzGlobMatch checks the link matcher against a regular expression
@@ -34,8 +36,8 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 		re.WriteString(`$`)
 		want := regexp.MustCompile(re.String()).MatchString(name)
-		if got := globMatch(pattern, name); got != want {
-			t.Fatalf("globMatch(%q, %q) = %v, regexp says %v", pattern, name, got, want)
+		if got := groups.MatchGlob(pattern, name); got != want {
+			t.Fatalf("MatchGlob(%q, %q) = %v, regexp says %v", pattern, name, got, want)
 		}
 	})
 }

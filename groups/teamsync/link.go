@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/samlgate/samlgate/groups"
 )
 
 // Limits on what links and teams may name. Team names and link groups end
@@ -121,45 +123,5 @@ func (c *compiledLink) match(group, folded string) bool {
 	if !c.glob {
 		return name == c.pattern
 	}
-	return globMatch(c.pattern, name)
-}
-
-// globMatch matches name against a pattern of '*' and '?'. It backtracks
-// only to the last '*', which bounds the work at O(len(pattern)·len(name))
-// where a recursive matcher is exponential on "*a*a*a*b" (a 10,000-byte
-// group name must not stall a login).
-func globMatch(pattern, name string) bool {
-	px, nx := 0, 0
-	starPx, starNx := -1, 0
-	for px < len(pattern) || nx < len(name) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				starPx, starNx = px, nx
-				px++
-				continue
-			case '?':
-				if nx < len(name) {
-					_, w := utf8.DecodeRuneInString(name[nx:])
-					px++
-					nx += w
-					continue
-				}
-			default:
-				if nx < len(name) && name[nx] == c {
-					px++
-					nx++
-					continue
-				}
-			}
-		}
-		if starPx >= 0 && starNx < len(name) {
-			_, w := utf8.DecodeRuneInString(name[starNx:])
-			starNx += w
-			px, nx = starPx+1, starNx
-			continue
-		}
-		return false
-	}
-	return true
+	return groups.MatchGlob(c.pattern, name)
 }

@@ -10,6 +10,13 @@ func (g *Gateway) returnTo(p string) string {
 	return g.cfg.DefaultReturnTo
 }
 
+// SafeReturnTo reports whether p is a return_to the gateway accepts (and
+// returns it): a path on this site, as safeReturnTo below. For handlers
+// in front of the gateway (a forward-auth sign-in URL, say) that take a
+// return address from a request and must not turn it into an open
+// redirect; the gateway checks return_to again.
+func SafeReturnTo(p string) (string, bool) { return safeReturnTo(p) }
+
 // safeReturnTo accepts only a path on this site: it starts with one "/"
 // (not "//" or "/\", which browsers read as another host), has no scheme
 // or host, no backslash, no control or space characters, and is at most
