@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/beevik/etree"
 )
 
 // maxQuoted bounds a value from the message quoted in an error.
@@ -64,27 +66,36 @@ func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...Ve
 	return id, nil
 }
 
-func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyOptions) (*Identity, *Error) {
+// read decodes and parses the form value once, with the guards, and
+// inspects the document's shape against the current pin set.
+func (c *Connection) read(ctx context.Context, samlResponse string) (*etree.Document, *pinSet, *message, *Error) {
 	if len(samlResponse) > c.maxBytes {
-		return nil, newError(CodeTooLarge, fmt.Sprintf("the SAMLResponse is %d bytes, over the limit of %d", len(samlResponse), c.maxBytes))
+		return nil, nil, nil, newError(CodeTooLarge, fmt.Sprintf("the SAMLResponse is %d bytes, over the limit of %d", len(samlResponse), c.maxBytes))
 	}
 	raw, err := decodeForm(samlResponse)
 	if err != nil {
-		return nil, newError(CodeMalformed, "the SAMLResponse is not base64").withCause(err)
+		return nil, nil, nil, newError(CodeMalformed, "the SAMLResponse is not base64").withCause(err)
 	}
 	doc, perr := parseGuarded(raw)
 	if perr != nil {
-		return nil, perr
+		return nil, nil, nil, perr
 	}
 	ps, perr := c.pinsFor(ctx)
 	if perr != nil {
-		return nil, perr
+		return nil, nil, nil, perr
 	}
 	m, perr := c.inspect(doc, ps)
 	if perr != nil {
+		return nil, nil, nil, perr
+	}
+	return doc, ps, m, nil
+}
+
+func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyOptions) (*Identity, *Error) {
+	doc, ps, m, perr := c.read(ctx, samlResponse)
+	if perr != nil {
 		return nil, perr
 	}
-
 	now := c.now()
 	// Timestamps that contradict each other by more than crewjam's
 	// tolerances (the reference implementation) allow at any instant are
