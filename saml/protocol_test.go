@@ -14,8 +14,9 @@ import (
 // verified elements (protocol.go, verified.go) that no row of TestAttacks,
 // TestProtocolMismatches or the other error-code tests names: the
 // Response's Version, Issuer and Status as crewjam reads them (the last of
-// several, only in the SAML namespaces), and the Assertion's elements the
-// schema allows once. Signed edits (before) are made before signing, as an
+// several, only in the SAML namespaces), an attribute name repeated with
+// another prefix (shape.go), and the Assertion's elements the schema
+// allows once. Signed edits (before) are made before signing, as an
 // IdP would; unsigned ones (after) in the envelope of an assertion-signed
 // Response.
 func TestProtocolChecks(t *testing.T) {
@@ -56,6 +57,13 @@ func TestProtocolChecks(t *testing.T) {
 			before: func(doc *etree.Document) { doc.Root().CreateAttr("Version", "1.1") }, want: saml.CodeUnsupported},
 		{name: "Response Version removed from the unsigned envelope",
 			after: func(doc *etree.Document) { doc.Root().RemoveAttr("Version") }, want: saml.CodeUnsupported},
+		{name: "Destination repeated with a prefix in the unsigned envelope", after: func(doc *etree.Document) {
+			doc.Root().CreateAttr("xmlns:x", "urn:x")
+			doc.Root().CreateAttr("x:Destination", "https://evil.test/acs")
+		}, want: saml.CodeMalformed, message: "two attributes named Destination"},
+		{name: "namespace declaration named like an attribute", after: func(doc *etree.Document) {
+			doc.Root().CreateAttr("xmlns:InResponseTo", "urn:x")
+		}, want: saml.CodeMalformed, message: "begins with an upper-case letter"},
 		{name: "second Response Issuer in the unsigned envelope", after: dup("/Response/Issuer", "https://evil.test"), want: saml.CodeMalformed, message: "the SAML schema allows one"},
 		{name: "second Status saying Requester in the unsigned envelope", after: func(doc *etree.Document) {
 			dup("/Response/Status", "")(doc)

@@ -213,12 +213,29 @@ func checkNames(el *etree.Element) *Error {
 	if strings.Contains(el.Tag, ":") || el.Tag == "" {
 		return newError(CodeMalformed, fmt.Sprintf("the element name %q has an empty namespace prefix or local name", truncate(el.FullTag(), 100)))
 	}
-	for _, a := range el.Attr {
+	for i, a := range el.Attr {
 		if strings.Contains(a.Key, ":") || a.Key == "" {
 			return newError(CodeMalformed, fmt.Sprintf("the attribute name %q of element %s has an empty namespace prefix or local name", truncate(a.FullKey(), 100), el.Tag))
 		}
 		if a.Space == "xmlns" && a.Value == "" {
 			return newError(CodeMalformed, fmt.Sprintf("element %s declares the namespace prefix %q empty, which XML 1.0 namespaces forbid", el.Tag, a.Key))
+		}
+		// etree's attribute lookups by local name also find a declaration
+		// (xmlns:Destination="…" for Destination). Every attribute SAML
+		// defines, and Verify reads, begins with an upper-case letter; no
+		// IdP's prefix does (saml2, samlp, ds, xs, ns1…).
+		if a.Space == "xmlns" && 'A' <= a.Key[0] && a.Key[0] <= 'Z' {
+			return newError(CodeMalformed, fmt.Sprintf("element %s declares the namespace prefix %q, which begins with an upper-case letter like the SAML attribute names it could be taken for", el.Tag, truncate(a.Key, 100)))
+		}
+		// Two attributes of one local name (Destination and x:Destination,
+		// or a declaration xmlns:Destination): etree's lookups find the
+		// first, encoding/xml's structs keep the last of those it matches.
+		// Verify reads attributes by local name, so no two readers may
+		// disagree on which one that is.
+		for _, b := range el.Attr[:i] {
+			if b.Key == a.Key {
+				return newError(CodeMalformed, fmt.Sprintf("element %s has two attributes named %s (%s and %s)", el.Tag, truncate(a.Key, 100), truncate(b.FullKey(), 100), truncate(a.FullKey(), 100)))
+			}
 		}
 	}
 	return nil
