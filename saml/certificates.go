@@ -255,15 +255,26 @@ func Fingerprint(cert *x509.Certificate) string {
 	return b.String()
 }
 
-// stripSpace removes the white space XML Schema's base64Binary allows.
+// stripSpace removes the white space XML Schema's base64Binary allows. It
+// works on bytes: base64 is ASCII, and a SAMLResponse of random bytes must
+// cost no more than its length (strings.Map would decode it as runes and
+// write a three-byte replacement for every invalid one). A value without
+// white space, as browsers post it, is returned as is.
 func stripSpace(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
+	i := strings.IndexAny(s, " \t\n\r")
+	if i < 0 {
+		return s
+	}
+	b := make([]byte, i, len(s))
+	copy(b, s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
 		case ' ', '\t', '\n', '\r':
-			return -1
+		default:
+			b = append(b, c)
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 // pinned is the atomic holder of the current pin set.

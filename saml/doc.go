@@ -22,10 +22,19 @@
 //
 // # What is checked, and by whom
 //
-// The XML signature, canonicalization and the SAML protocol checks
-// (Destination, Recipient, Audience, Issuer, InResponseTo, bearer
-// confirmation, Status) are crewjam/saml's and goxmldsig's; samlgate wraps
-// them and adds policy they leave off:
+// The XML signature and canonicalization are goxmldsig's: samlgate has no
+// XML-DSig code of its own. Verify parses the response once, checks its
+// signatures on that document with goxmldsig against the pinned
+// certificates, and reads every identity and protocol field from the
+// elements goxmldsig returns as verified (parsed from the very bytes the
+// signature covers), never from the document as received. It then makes
+// the protocol checks of the Web Browser SSO profile itself (Status,
+// Destination, Issuer, InResponseTo, Audience, one bearer confirmation
+// with Recipient and time bounds, an AuthnStatement), as crewjam/saml's
+// ParseXMLResponse does; a differential test and fuzz target hold Verify
+// to never accepting what crewjam refuses (crewjam/saml remains the
+// reference in tests, and builds AuthnRequests and reads metadata). On
+// top, samlgate adds policy those libraries leave off:
 //
 //   - a size cap on the encoded response, checked before decoding, and an
 //     XML guard that refuses DTDs, processing instructions, non-UTF-8
@@ -39,13 +48,11 @@
 //   - SHA-1 refused unless the connection sets AllowSHA1; RSA keys under
 //     2048 bits refused at configuration time;
 //   - a per-connection signature policy (Assertion, Response, either, both);
-//   - a per-connection clock skew and Now hook. crewjam's own time checks
-//     use package-wide settings, so Verify lets crewjam judge the message at
-//     its own IssueInstant and then judges every time bound of the verified
-//     assertion (IssueInstant, Conditions, SubjectConfirmationData), and
-//     the Response's IssueInstant, against the connection's clock with the
-//     connection's skew. Two connections with different skews work side by
-//     side, and no global is touched;
+//   - a per-connection clock skew and Now hook: every time bound of the
+//     verified assertion (IssueInstant, Conditions, SubjectConfirmationData)
+//     and the Response's IssueInstant is judged against the connection's
+//     clock with the connection's skew. Two connections with different
+//     skews work side by side, and no global is touched;
 //   - a replay cache, on by default, consulted last so that only
 //     assertions that pass every other check are recorded;
 //   - the email_verified policy, attribute mapping and group policy (see

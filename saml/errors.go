@@ -86,11 +86,10 @@ type Error struct {
 	Connection string
 	// Now is the clock Verify used, set on time-window errors.
 	Now time.Time
-	// Err is the underlying cause (a crewjam/saml, goxmldsig, groups or
+	// Err is the underlying cause (a goxmldsig, timestamp, groups or
 	// store error), or nil. Its text may quote values of the response: it
 	// appears in Detail, not in Error, and not in the JSON encoding. It
-	// never holds the response itself: of crewjam's InvalidResponseError,
-	// which carries the whole response XML, only the inner reason is kept.
+	// never holds the response itself.
 	Err error `json:"-"`
 
 	// key selects Hint in the hint table, so that the connection can word

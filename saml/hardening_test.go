@@ -237,11 +237,10 @@ func TestErrorHoldsNoAssertion(t *testing.T) {
 		edit func(r *samltest.Response)
 		cfg  func(c *saml.ConnectionConfig)
 		want saml.Code
-		is   error // a crewjam sentinel the cause still matches
 	}{
-		{name: "signature invalid", edit: func(r *samltest.Response) { r.Mutate = tampered }, want: saml.CodeSignatureInvalid, is: crewjam.ErrInvalidSignature},
+		{name: "signature invalid", edit: func(r *samltest.Response) { r.Mutate = tampered }, want: saml.CodeSignatureInvalid},
 		{name: "signature invalid, both signed", edit: func(r *samltest.Response) { r.Sign, r.Mutate = samltest.SignBoth, tampered }, want: saml.CodeSignatureInvalid},
-		{name: "audience mismatch", edit: func(r *samltest.Response) { r.Audience = "urn:samlgate:globex" }, want: saml.CodeAudienceMismatch, is: crewjam.ErrAudienceMismatch},
+		{name: "audience mismatch", edit: func(r *samltest.Response) { r.Audience = "urn:samlgate:globex" }, want: saml.CodeAudienceMismatch},
 		{name: "issuer mismatch", edit: func(r *samltest.Response) { r.Issuer = "https://sso.jumpcloud.com/saml2/globex" }, want: saml.CodeIssuerMismatch},
 		{name: "in response to mismatch", edit: func(r *samltest.Response) { r.InResponseTo = "FOREIGN" }, want: saml.CodeInResponseToMismatch},
 		{name: "recipient mismatch", edit: func(r *samltest.Response) { r.Recipient = acsURL + "x" }, want: saml.CodeRecipientMismatch},
@@ -260,9 +259,6 @@ func TestErrorHoldsNoAssertion(t *testing.T) {
 				tt.cfg(&cfg)
 			}
 			e := refuse(t, newConn(t, cfg), mint(t, idp, r), tt.want)
-			if tt.is != nil && !errors.Is(e, tt.is) {
-				t.Errorf("errors.Is(err, %v) = false: %s", tt.is, e.Detail())
-			}
 			// Nor can a caller reach the response through the chain.
 			if ire := (*crewjam.InvalidResponseError)(nil); errors.As(e, &ire) {
 				t.Errorf("the error chain holds crewjam's InvalidResponseError, with the response XML (%d bytes)", len(ire.Response))

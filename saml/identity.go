@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	crewjam "github.com/crewjam/saml"
-
 	"github.com/samlgate/samlgate/attributes"
 	"github.com/samlgate/samlgate/groups"
 )
@@ -113,32 +111,27 @@ func (id *Identity) HasRole(role string) bool {
 	return false
 }
 
-// identity builds the Identity from the verified assertion and applies the
-// attribute, email_verified and group policies.
-func (c *Connection) identity(a *crewjam.Assertion, m *message) (*Identity, *Error) {
+// identity builds the Identity from the verified assertion (and its
+// checked bearer confirmation b) and applies the attribute,
+// email_verified and group policies.
+func (c *Connection) identity(a *assertionData, b *bearerData) (*Identity, *Error) {
 	id := &Identity{
-		Connection:  c.cfg.Name,
-		Issuer:      a.Issuer.Value,
-		AssertionID: a.ID,
-		Attributes:  attributeSet(a),
-	}
-	if a.Subject != nil && a.Subject.NameID != nil {
-		id.Subject = strings.TrimSpace(a.Subject.NameID.Value)
-		id.SubjectFormat = a.Subject.NameID.Format
+		Connection:    c.cfg.Name,
+		Issuer:        a.issuer,
+		AssertionID:   a.id,
+		Attributes:    attributeSet(a),
+		Subject:       strings.TrimSpace(a.nameID),
+		SubjectFormat: a.nameIDFormat,
+		InResponseTo:  b.inResponseTo,
 	}
 	if id.Subject == "" {
 		return nil, newError(CodeMalformed, "the assertion has no NameID value")
 	}
-	if scd, _ := c.bearerData(a); scd != nil { // checkTimes refused several
-		id.InResponseTo = scd.InResponseTo
-	}
-	if len(a.AuthnStatements) > 0 {
-		st := a.AuthnStatements[0]
-		id.SessionIndex = st.SessionIndex
-		id.AuthnInstant = st.AuthnInstant
-		if st.SessionNotOnOrAfter != nil {
-			id.SessionNotOnOrAfter = *st.SessionNotOnOrAfter
-		}
+	if len(a.authn) > 0 {
+		st := a.authn[0]
+		id.SessionIndex = st.sessionIndex
+		id.AuthnInstant = st.instant
+		id.SessionNotOnOrAfter = st.sessionNotOnOrAfter
 	}
 
 	if err := c.readFields(id); err != nil {
@@ -275,26 +268,16 @@ func (c *Connection) groupError(err error) *Error {
 
 // attributeSet flattens the assertion's attribute statements, merging
 // repeated Attribute elements with the same Name.
-func attributeSet(a *crewjam.Assertion) attributes.Set {
+func attributeSet(a *assertionData) attributes.Set {
 	var set attributes.Set
 	index := map[string]int{}
-	for _, st := range a.AttributeStatements {
-		for _, at := range st.Attributes {
-			values := make([]string, 0, len(at.Values))
-			for _, v := range at.Values {
-				if v.NameID != nil {
-					values = append(values, v.NameID.Value)
-					continue
-				}
-				values = append(values, v.Value)
-			}
-			if i, ok := index[at.Name]; ok {
-				set[i].Values = append(set[i].Values, values...)
-				continue
-			}
-			index[at.Name] = len(set)
-			set = append(set, attributes.Attribute{Name: at.Name, FriendlyName: at.FriendlyName, NameFormat: at.NameFormat, Values: values})
+	for _, at := range a.attributes {
+		if i, ok := index[at.name]; ok {
+			set[i].Values = append(set[i].Values, at.values...)
+			continue
 		}
+		index[at.name] = len(set)
+		set = append(set, attributes.Attribute{Name: at.name, FriendlyName: at.friendlyName, NameFormat: at.nameFormat, Values: slices.Clone(at.values)})
 	}
 	return set
 }

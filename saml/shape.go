@@ -11,8 +11,10 @@ import (
 )
 
 // message is what Verify reads from the unverified document: enough to
-// enforce structure and signature policy before crewjam runs, and to name
-// the offending values in errors. Nothing here reaches the Identity.
+// enforce structure and signature policy before any signature is checked,
+// and to name the offending values in errors. Nothing here reaches the
+// Identity, and no check but the cheap refusals of inspect and
+// crewjamClock decides on it.
 type message struct {
 	responseSigned, assertionSigned bool
 	// named are the pinned certificates the signatures' KeyInfo name. When
@@ -22,21 +24,19 @@ type message struct {
 	destination, inResponseTo       string
 	responseIssuer, assertionIssuer string
 	assertionInResponseTo           []string
-	audiences, recipients           []string
+	audiences                       []string
 
-	// The time bounds crewjam checks, as it parses them (crewjamClock).
+	// The time bounds, as crewjam parses them (crewjamClock).
 	// A zero time is an absent attribute.
 	issueInstant, responseIssueInstant          time.Time
 	conditionsNotBefore, conditionsNotOnOrAfter time.Time
 	bearerWindows                               []window
 
-	// What the assertion holds, to name what crewjam found missing.
-	hasSubject, hasConditions, hasAuthnStatement bool
-	bearers                                      int
-	bearerWithoutData                            bool
-	assertion                                    *etree.Element
+	// assertion is the one Assertion of the document as received: the
+	// element whose signature verifySignatures checks.
+	assertion *etree.Element
 
-	// Set by verify after crewjam refused a signature, for the diagnosis:
+	// Set by verifySignatures after a signature failed, for the diagnosis:
 	// the element whose signature failed, and, when that is the Response's,
 	// whether the Assertion's own signature verifies.
 	failedSignature      string
@@ -119,8 +119,8 @@ func checkEnvelope(root *etree.Element) *Error {
 // Bindings §3.5.5.2) requires it only when the Response itself is signed:
 // there it is what binds the signed message to our ACS URL. PingFederate
 // leaves it out when it signs only the Assertion, whose bearer Recipient
-// (required and checked by crewjam) binds the assertion to our ACS URL
-// instead. A Destination that is present is always checked, by crewjam.
+// (required, checkBearer) binds the assertion to our ACS URL instead. A
+// Destination that is present is always checked (checkResponse).
 func (c *Connection) checkDestination(m *message) *Error {
 	if m.destination != "" || !m.responseSigned {
 		return nil
@@ -213,19 +213,37 @@ func checkNames(el *etree.Element) *Error {
 	if strings.Contains(el.Tag, ":") || el.Tag == "" {
 		return newError(CodeMalformed, fmt.Sprintf("the element name %q has an empty namespace prefix or local name", truncate(el.FullTag(), 100)))
 	}
-	for _, a := range el.Attr {
+	for i, a := range el.Attr {
 		if strings.Contains(a.Key, ":") || a.Key == "" {
 			return newError(CodeMalformed, fmt.Sprintf("the attribute name %q of element %s has an empty namespace prefix or local name", truncate(a.FullKey(), 100), el.Tag))
 		}
 		if a.Space == "xmlns" && a.Value == "" {
 			return newError(CodeMalformed, fmt.Sprintf("element %s declares the namespace prefix %q empty, which XML 1.0 namespaces forbid", el.Tag, a.Key))
 		}
+		// etree's attribute lookups by local name also find a declaration
+		// (xmlns:Destination="…" for Destination). Every attribute SAML
+		// defines, and Verify reads, begins with an upper-case letter; no
+		// IdP's prefix does (saml2, samlp, ds, xs, ns1…).
+		if a.Space == "xmlns" && 'A' <= a.Key[0] && a.Key[0] <= 'Z' {
+			return newError(CodeMalformed, fmt.Sprintf("element %s declares the namespace prefix %q, which begins with an upper-case letter like the SAML attribute names it could be taken for", el.Tag, truncate(a.Key, 100)))
+		}
+		// Two attributes of one local name (Destination and x:Destination,
+		// or a declaration xmlns:Destination): etree's lookups find the
+		// first, encoding/xml's structs keep the last of those it matches.
+		// Verify reads attributes by local name, so no two readers may
+		// disagree on which one that is.
+		for _, b := range el.Attr[:i] {
+			if b.Key == a.Key {
+				return newError(CodeMalformed, fmt.Sprintf("element %s has two attributes named %s (%s and %s)", el.Tag, truncate(a.Key, 100), truncate(b.FullKey(), 100), truncate(a.FullKey(), 100)))
+			}
+		}
 	}
 	return nil
 }
 
 // readAssertion records the values errors quote (never the identity) and
-// the time bounds crewjam will check.
+// the time bounds crewjamClock compares. The checks that decide are made
+// on the verified elements (checkResponse, checkAssertion, checkTimes).
 func (m *message) readAssertion(root, assertion *etree.Element) *Error {
 	var err *Error
 	if m.issueInstant, err = samlTime(assertion, "IssueInstant", "Assertion IssueInstant", true); err != nil {
@@ -240,12 +258,9 @@ func (m *message) readAssertion(root, assertion *etree.Element) *Error {
 		m.audiences = append(m.audiences, strings.TrimSpace(el.Text()))
 	}
 	for _, el := range assertion.FindElements("./Subject/SubjectConfirmation/SubjectConfirmationData") {
-		m.recipients = append(m.recipients, el.SelectAttrValue("Recipient", ""))
 		m.assertionInResponseTo = append(m.assertionInResponseTo, el.SelectAttrValue("InResponseTo", ""))
 	}
-	m.hasAuthnStatement = samlChild(assertion, "AuthnStatement") != nil
 	if cond := samlChild(assertion, "Conditions"); cond != nil {
-		m.hasConditions = true
 		if m.conditionsNotBefore, err = samlTime(cond, "NotBefore", "Conditions NotBefore", false); err != nil {
 			return err
 		}
@@ -257,16 +272,13 @@ func (m *message) readAssertion(root, assertion *etree.Element) *Error {
 	if subject == nil {
 		return nil
 	}
-	m.hasSubject = true
 	for _, sc := range subject.ChildElements() {
 		if sc.Tag != "SubjectConfirmation" || sc.NamespaceURI() != nsAssertion || sc.SelectAttrValue("Method", "") != bearer {
 			continue
 		}
-		m.bearers++
 		scd := samlChild(sc, "SubjectConfirmationData")
 		if scd == nil {
-			m.bearerWithoutData = true
-			continue
+			continue // checkBearer refuses it
 		}
 		var w window
 		if w.notBefore, err = samlTime(scd, "NotBefore", "SubjectConfirmationData NotBefore", false); err != nil {
@@ -285,8 +297,8 @@ func (m *message) readAssertion(root, assertion *etree.Element) *Error {
 }
 
 // samlTime reads a timestamp attribute as crewjam does (RelaxedTime: RFC
-// 3339, rounded to the millisecond), so that the bounds Verify reasons
-// about are the ones crewjam checks. An absent optional attribute is the
+// 3339, rounded to the millisecond), so that Verify judges the bounds
+// crewjam, the reference, would read. An absent optional attribute is the
 // zero time.
 func samlTime(el *etree.Element, attr, what string, required bool) (time.Time, *Error) {
 	v := el.SelectAttrValue(attr, "")

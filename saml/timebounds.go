@@ -78,21 +78,18 @@ func (m *message) bounds() []bound {
 	return out
 }
 
-// crewjamClock picks the instant crewjam judges the message at. crewjam's
-// time checks use package-wide tolerances (MaxClockSkew, MaxIssueDelay)
-// against one clock, and Verify must not change those globals; instead
-// checkTimes judges every bound of the verified assertion against the real
-// clock with the connection's skew. So crewjam only needs an instant at
-// which its own checks pass: the assertion's IssueInstant, as for every
-// IdP we know, or else the instant nearest to it that passes, so that a
-// connection whose skew is wider than crewjam's is judged by its own skew.
-//
-// When no instant passes, the message's timestamps contradict each other
-// by more than crewjam can be made to tolerate, whatever the skew, and it
-// is refused here, naming the two timestamps and the connection's skew.
-// These are the unverified values: they can only refuse, and they are the
-// values crewjam reads from the signed element (the shape checks leave no
-// other element for it to read).
+// crewjamClock picks an instant at which crewjam's own time checks, with
+// its package-wide tolerances (MaxClockSkew, MaxIssueDelay), would pass:
+// the assertion's IssueInstant, as for every IdP we know, or else the
+// instant nearest to it that passes. Verify no longer runs crewjam, and
+// checkTimes judges every verified bound against the real clock with the
+// connection's skew; what is kept from crewjam, the reference, is this
+// refusal: when no instant passes, the message's timestamps contradict
+// each other by more than crewjam could be made to tolerate, whatever the
+// skew, and the response is refused here, naming the two timestamps and
+// the connection's skew. These are the unverified values: they can only
+// refuse, and they are the values of the signed element (the shape checks
+// leave no other element to read).
 func (c *Connection) crewjamClock(m *message) (time.Time, *Error) {
 	// Both IssueInstants are required (readAssertion), so from and until
 	// are always set.

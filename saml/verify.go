@@ -5,13 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	crewjam "github.com/crewjam/saml"
-
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // maxQuoted bounds a value from the message quoted in an error.
@@ -45,10 +42,11 @@ func WithRequestIDs(ids ...string) VerifyOption {
 // to the ACS) and returns the identity it proves. Every refusal is an
 // *Error; see the Code constants.
 //
-// The order is cheapest first: size, decoding, XML shape, then the
-// signature and protocol checks of crewjam/saml, then time, attribute and
-// group policy, and the replay cache last, so that only assertions that
-// would otherwise be accepted are recorded.
+// The order is cheapest first: size, decoding, one guarded parse and the
+// XML shape, then the signatures (goxmldsig, on that same parsed
+// document) and the protocol checks on what they verified, then time,
+// attribute and group policy, and the replay cache last, so that only
+// assertions that would otherwise be accepted are recorded.
 func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...VerifyOption) (*Identity, error) {
 	var o verifyOptions
 	for _, opt := range opts {
@@ -68,187 +66,140 @@ func (c *Connection) Verify(ctx context.Context, samlResponse string, opts ...Ve
 	return id, nil
 }
 
-func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyOptions) (*Identity, *Error) {
+// read decodes and parses the form value once, with the guards, and
+// inspects the document's shape against the current pin set.
+func (c *Connection) read(ctx context.Context, samlResponse string) (*etree.Document, *pinSet, *message, *Error) {
 	if len(samlResponse) > c.maxBytes {
-		return nil, newError(CodeTooLarge, fmt.Sprintf("the SAMLResponse is %d bytes, over the limit of %d", len(samlResponse), c.maxBytes))
+		return nil, nil, nil, newError(CodeTooLarge, fmt.Sprintf("the SAMLResponse is %d bytes, over the limit of %d", len(samlResponse), c.maxBytes))
 	}
-	raw, err := base64.StdEncoding.DecodeString(stripSpace(samlResponse))
+	raw, err := decodeForm(samlResponse)
 	if err != nil {
-		return nil, newError(CodeMalformed, "the SAMLResponse is not base64").withCause(err)
+		return nil, nil, nil, newError(CodeMalformed, "the SAMLResponse is not base64").withCause(err)
 	}
 	doc, perr := parseGuarded(raw)
 	if perr != nil {
-		return nil, perr
+		return nil, nil, nil, perr
 	}
 	ps, perr := c.pinsFor(ctx)
 	if perr != nil {
-		return nil, perr
+		return nil, nil, nil, perr
 	}
 	m, perr := c.inspect(doc, ps)
 	if perr != nil {
-		return nil, perr
+		return nil, nil, nil, perr
 	}
+	return doc, ps, m, nil
+}
 
-	now := c.now()
-	// crewjam's time checks use package-wide skew settings. To give each
-	// connection its own skew without touching those globals, crewjam
-	// judges the message at an instant where its own checks pass (its
-	// IssueInstant, normally), and checkTimes below judges every time
-	// bound of the verified assertion at the real clock.
-	at, perr := c.crewjamClock(m)
+func (c *Connection) verify(ctx context.Context, samlResponse string, o *verifyOptions) (*Identity, *Error) {
+	doc, ps, m, perr := c.read(ctx, samlResponse)
 	if perr != nil {
 		return nil, perr
 	}
-	v := &trackingVerifier{sigVerifier: sigVerifier{pins: ps.pins, prefer: m.named}}
-	sp := ps.sp // a copy: the clock and verifier are per call
-	sp.Clock = dsig.NewFakeClockAt(at)
-	sp.SignatureVerifier = v
-	if c.cfg.DisableIdPInitiated {
-		sp.AllowIDPInitiated = false
+	now := c.now()
+	// Timestamps that contradict each other by more than crewjam's
+	// tolerances (the reference implementation) allow at any instant are
+	// refused first, naming the two.
+	if _, perr := c.crewjamClock(m); perr != nil {
+		return nil, perr
 	}
-	a, err := sp.ParseXMLResponse(raw, o.requestIDs, c.acsURL)
-	if err != nil {
-		if errors.Is(err, crewjam.ErrInvalidSignature) {
-			c.diagnoseSignatures(v, m, ps, at)
-		}
-		return nil, c.classify(err, m, o, ps)
+	ver, perr := c.verifySignatures(doc, m, ps, now)
+	if perr != nil {
+		return nil, perr
 	}
-
-	if err := c.checkCertificates(v.used, now); err != nil {
+	// From here on only the verified elements are read (verifySignatures);
+	// an unsigned Response's own fields can only refuse.
+	resp, signed := ver.response, true
+	if resp == nil {
+		resp, signed = doc.Root(), false
+	}
+	env, perr := c.checkResponse(resp, signed, m, o)
+	if perr != nil {
+		return nil, perr
+	}
+	a, perr := readVerifiedAssertion(ver.assertion)
+	if perr != nil {
+		return nil, perr
+	}
+	b, perr := c.checkAssertion(a, env, m, o)
+	if perr != nil {
+		return nil, perr
+	}
+	if err := c.checkCertificates(ver.used, now); err != nil {
 		return nil, err
 	}
-	end, terr := c.checkTimes(a, m, now)
+	end, terr := c.checkTimes(a, b, env.issueInstant, now)
 	if terr != nil {
 		return nil, terr
 	}
-	id, ierr := c.identity(a, m)
+	id, ierr := c.identity(a, b)
 	if ierr != nil {
 		return nil, ierr
 	}
-	if err := c.replay.Consume(ctx, replayKey(c.cfg.IdPEntityID, a.ID), end.Add(c.skew)); err != nil {
+	if err := c.replay.Consume(ctx, replayKey(c.cfg.IdPEntityID, a.id), end.Add(c.skew)); err != nil {
 		if errors.Is(err, CodeReplayed) {
-			return nil, newError(CodeReplayed, "the assertion "+a.ID+" was already used").withCause(err)
+			return nil, newError(CodeReplayed, "the assertion "+a.id+" was already used").withCause(err)
 		}
 		return nil, newError(CodeUnavailable, "the replay cache failed").withCause(err)
 	}
 	return id, nil
 }
 
-// trackingVerifier is the connection's sigVerifier, remembering which
-// element crewjam asked it to verify last: crewjam checks the Response's
-// signature, then the Assertion's, and stops at the first that fails, so
-// after ErrInvalidSignature the last element is the one that failed (its
-// signature, or the Reference crewjam checks after it).
-type trackingVerifier struct {
-	sigVerifier
-	last string
+// decodeForm decodes a SAMLResponse form value: standard base64, with the
+// white space base64Binary allows. A browser posts it without white space,
+// so it is decoded in one pass, and only a value that fails and holds white
+// space is decoded again without it. A value whose first bytes are outside
+// that alphabet is refused before anything is allocated: junk costs
+// nothing, and base64 junk what one decoding pass costs.
+func decodeForm(s string) ([]byte, error) {
+	for i := range min(len(s), 64) {
+		if !formBytes[s[i]] {
+			return nil, base64.CorruptInputError(i)
+		}
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil && strings.ContainsAny(s, " \t\r\n") {
+		return base64.StdEncoding.DecodeString(stripSpace(s))
+	}
+	return raw, err
 }
 
-func (t *trackingVerifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
-	_, err := t.VerifySignedElement(vc, el)
-	return err
-}
+// formBytes are the bytes a form value may hold: the standard base64
+// alphabet, padding, and XML white space.
+var formBytes = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\n\r") {
+		t[c] = true
+	}
+	return t
+}()
 
-func (t *trackingVerifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
-	t.last = el.Tag
-	return t.sigVerifier.VerifySignedElement(vc, el)
-}
-
-// diagnoseSignatures records, for the error message, which signature
-// failed and, when the Response's failed while the Assertion is signed
-// too, whether the Assertion's own signature verifies: that tells a
-// response altered outside the assertion (a proxy, a capture tool) from
-// an altered assertion. It only runs on a refused response and decides
-// nothing: the response is refused whatever it finds.
-//
-// The Assertion is checked as crewjam checks it: detached from the
-// Response with every namespace declaration in scope. goxmldsig copies the
-// element it is given without its ancestors' declarations, so the
-// Assertion in place, whose saml2 prefix the Response may declare, would
-// canonicalize without it and never verify.
-func (c *Connection) diagnoseSignatures(v *trackingVerifier, m *message, ps *pinSet, at time.Time) {
-	m.failedSignature = v.last
-	if v.last != "Response" || !m.assertionSigned {
-		return
-	}
-	m.assertionSignatureOK = sigInvalid
-	a, err := detach(m.assertion)
-	if err != nil {
-		// crewjam's own detaching would fail alike: to crewjam the
-		// Assertion's signature does not verify either.
-		return
-	}
-	vc := dsig.NewDefaultValidationContext(nil)
-	vc.IdAttribute = "ID"
-	vc.Clock = dsig.NewFakeClockAt(at)
-	check := &sigVerifier{pins: ps.pins, prefer: m.named}
-	if _, err := check.VerifySignedElement(vc, a); err == nil {
-		m.assertionSignatureOK = sigValid
-	}
-}
-
-// detach returns a copy of el that declares every namespace in scope at
-// el, as crewjam hands a signed element to the SignatureVerifier.
-func detach(el *etree.Element) (*etree.Element, error) {
-	ctx, err := scopeOf(el.Parent())
-	if err != nil {
-		return nil, err
-	}
-	return etreeutils.NSDetatch(ctx, el)
-}
-
-// scopeOf is the namespace context inside el: etreeutils'
-// NSBuildParentContext and SubContext, without the node budget of the
-// default context, which NSDetatch would spend on the detached element's
-// descendants (an assertion listing a thousand groups exceeds it); crewjam
-// detaches without it too. The message's size and depth are bounded
-// already (MaxResponseBytes, parseGuarded).
-func scopeOf(el *etree.Element) (etreeutils.NSContext, error) {
-	if el == nil {
-		return etreeutils.EmptyNSContext, nil
-	}
-	ctx, err := scopeOf(el.Parent())
-	if err != nil {
-		return ctx, err
-	}
-	return ctx.SubContext(el)
-}
-
-// checkTimes judges the verified assertion, and the Response's
-// IssueInstant, against the real clock with the connection's skew, and
-// returns the end of the assertion's validity (for the replay cache). The
-// window is the intersection of every bound the IdP set.
-func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time) (time.Time, *Error) {
-	start, startName := a.IssueInstant, "IssueInstant"
-	end, endName := a.IssueInstant.Add(c.maxDelay), fmt.Sprintf("IssueInstant + MaxIssueDelay (%s)", c.maxDelay)
-	if nb := a.Conditions.NotBefore; nb.After(start) {
+// checkTimes judges the verified assertion, its bearer confirmation b and
+// the Response's IssueInstant (verified when the Response is signed)
+// against the real clock with the connection's skew, and returns the end of
+// the assertion's validity (for the replay cache). The window is the
+// intersection of every bound the IdP set.
+func (c *Connection) checkTimes(a *assertionData, b *bearerData, responseIssueInstant, now time.Time) (time.Time, *Error) {
+	start, startName := a.issueInstant, "IssueInstant"
+	end, endName := a.issueInstant.Add(c.maxDelay), fmt.Sprintf("IssueInstant + MaxIssueDelay (%s)", c.maxDelay)
+	if nb := a.notBefore; nb.After(start) {
 		start, startName = nb, "Conditions NotBefore"
 	}
-	if noa := a.Conditions.NotOnOrAfter; !noa.IsZero() && noa.Before(end) {
+	if noa := a.notOnOrAfter; !noa.IsZero() && noa.Before(end) {
 		end, endName = noa, "Conditions NotOnOrAfter"
 	}
-	scd, perr := c.bearerData(a)
-	if perr != nil {
-		return end, perr
+	if !b.notBefore.IsZero() && b.notBefore.After(start) {
+		start, startName = b.notBefore, "SubjectConfirmationData NotBefore"
 	}
-	if scd != nil {
-		if !scd.NotBefore.IsZero() && scd.NotBefore.After(start) {
-			start, startName = scd.NotBefore, "SubjectConfirmationData NotBefore"
-		}
-		if !scd.NotOnOrAfter.IsZero() && scd.NotOnOrAfter.Before(end) {
-			end, endName = scd.NotOnOrAfter, "SubjectConfirmationData NotOnOrAfter"
-		}
+	if !b.notOnOrAfter.IsZero() && b.notOnOrAfter.Before(end) {
+		end, endName = b.notOnOrAfter, "SubjectConfirmationData NotOnOrAfter"
 	}
 	// The replay cache keeps the assertion's ID for as long as the
 	// assertion's own bounds allow: the Response around an assertion that
 	// is signed alone is the sender's to change, and must not shorten that.
 	replayEnd := end
 	// The Response's IssueInstant is bounded like the assertion's, with this
-	// connection's skew and MaxIssueDelay: crewjam checked it with its own,
-	// wider, tolerances at the instant crewjamClock chose. It is the value
-	// inspect read (the one crewjam reads, signed when the Response is), and
-	// can only narrow the window.
-	if ri := m.responseIssueInstant; !ri.IsZero() {
+	// connection's skew and MaxIssueDelay. It can only narrow the window.
+	if ri := responseIssueInstant; !ri.IsZero() {
 		if ri.After(start) {
 			start, startName = ri, "Response IssueInstant"
 		}
@@ -260,10 +211,10 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 		return replayEnd, e
 	}
 	// A session that the IdP says is already over must not start here.
-	for _, st := range a.AuthnStatements {
-		if st.SessionNotOnOrAfter != nil && !now.Before(st.SessionNotOnOrAfter.Add(c.skew)) {
-			e := newError(CodeExpired, fmt.Sprintf("the IdP session ended %s ago (SessionNotOnOrAfter)", humanDuration(now.Sub(st.SessionNotOnOrAfter.Add(c.skew)))))
-			e.mismatch(fmt.Sprintf("a session valid until after the clock, ± %s clock skew", c.skew), "SessionNotOnOrAfter "+fmtTime(*st.SessionNotOnOrAfter)).Now = now
+	for _, st := range a.authn {
+		if sn := st.sessionNotOnOrAfter; !sn.IsZero() && !now.Before(sn.Add(c.skew)) {
+			e := newError(CodeExpired, fmt.Sprintf("the IdP session ended %s ago (SessionNotOnOrAfter)", humanDuration(now.Sub(sn.Add(c.skew)))))
+			e.mismatch(fmt.Sprintf("a session valid until after the clock, ± %s clock skew", c.skew), "SessionNotOnOrAfter "+fmtTime(sn)).Now = now
 			return replayEnd, e
 		}
 	}
@@ -282,31 +233,6 @@ func (c *Connection) checkTimes(a *crewjam.Assertion, m *message, now time.Time)
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// bearerData is the bearer SubjectConfirmationData crewjam accepted. An
-// assertion with several bearer confirmations is refused: crewjam accepts
-// it when any one is valid, and the identity's InResponseTo and time
-// bounds must come from that same one, which only a single one guarantees.
-// Every IdP we know sends exactly one.
-func (c *Connection) bearerData(a *crewjam.Assertion) (*crewjam.SubjectConfirmationData, *Error) {
-	if a.Subject == nil {
-		return nil, nil
-	}
-	var found *crewjam.SubjectConfirmationData
-	bearers := 0
-	for _, sc := range a.Subject.SubjectConfirmations {
-		if sc.Method != bearer {
-			continue
-		}
-		// Counted whether or not it has data: crewjam skips one without
-		// and accepts the next.
-		if bearers++; bearers > 1 {
-			return nil, newError(CodeMalformed, "the assertion has more than one bearer SubjectConfirmation")
-		}
-		found = sc.SubjectConfirmationData
-	}
-	return found, nil
-}
 
 // humanDuration rounds to the second, and counts days past two of them:
 // "317d9h" reads better than "7617h3m44s" for a capture replayed later.
