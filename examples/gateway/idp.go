@@ -158,7 +158,9 @@ func (d *demoIdP) portal(w http.ResponseWriter, r *http.Request) {
 		SetupURL                 string
 		GroupsPath               string
 		GroupChoices             []groupChoice
-	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, d.users(), d.setupURL, idpGroupsPath, d.aliceGroupChoices()})
+		GroupsSaved              bool
+	}{d.gatewayURL, d.idp.EntityID, idpIdPInitiatedPath, idpMetadataPath, d.users(), d.setupURL, idpGroupsPath, d.aliceGroupChoices(),
+		r.URL.Query().Get("saved") == "alice-groups"})
 }
 
 var chooseTemplate = template.Must(template.New("choose").Parse(`<!DOCTYPE html>

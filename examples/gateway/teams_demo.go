@@ -117,6 +117,9 @@ var _ = template.Must(portalTemplate.New("groups-control").Parse(`
 {{- end}}
 <button type="submit" id="groups-save">Save alice's groups</button>
 </form>
+{{- if .GroupsSaved}}
+<p id="groups-saved"><small>Saved: alice's next login applies her new groups.</small></p>
+{{- end}}
 `))
 
 // idpGroupsPath is where the portal's form posts alice's groups.
@@ -157,7 +160,9 @@ func (d *demoIdP) setAliceGroups(w http.ResponseWriter, r *http.Request) {
 	d.groups["alice"] = groups
 	d.groupsMu.Unlock()
 	d.logger.Info("idp: alice's groups changed", "count", len(groups))
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	// The portal says so: a browser (and the browser test) can tell the
+	// page after the change from the one before it.
+	http.Redirect(w, r, "/?saved=alice-groups", http.StatusSeeOther)
 }
 
 // findUser is findDemoUser with the groups set on the portal.

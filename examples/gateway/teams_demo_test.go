@@ -100,6 +100,9 @@ func browserTeamSync(t *testing.T, browser context.Context, d *demo) {
 		chromedp.Click(chromedp.CSS("#group-Admins")),
 		chromedp.Click(chromedp.CSS("#group-Support")),
 		chromedp.Click(chromedp.CSS("#groups-save")),
+		// The page after the POST, not the one before it (whose nodes
+		// go away under the click).
+		chromedp.WaitVisible(chromedp.CSS("#groups-saved")),
 		chromedp.WaitVisible(chromedp.CSS("#tile-alice")),
 		chromedp.Click(chromedp.CSS("#tile-alice")),
 		chromedp.WaitVisible(chromedp.CSS("#last-login")),
