@@ -291,6 +291,12 @@ func (c *Config) defaults() error {
 	if _, ok := safeReturnTo(c.DefaultReturnTo); !ok {
 		return configError("DefaultReturnTo %q must be a local path such as /app (no scheme, host or //)", c.DefaultReturnTo)
 	}
+	return c.defaultPaths()
+}
+
+// defaultPaths fills in the endpoints' paths and checks that they are
+// paths, and distinct.
+func (c *Config) defaultPaths() error {
 	paths := map[string]string{}
 	for _, p := range []struct {
 		field string

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"net/url"
@@ -53,27 +54,7 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	values := cookieValues(r, g.cfg.CookieName)
-	// The session being ended, for the audit line and the page: the first
-	// cookie that opens a session, else the first of this gateway at all
-	// (an expired one still names its connection).
-	var c *conn
-	var subject, value string
-	for _, v := range values {
-		if id, _, _ := g.openSession(ctx, v); id != nil {
-			if sc, ok := g.conn(id.Connection); ok {
-				c, subject, value = sc, id.Subject, v
-				break
-			}
-		}
-	}
-	if c == nil {
-		for _, v := range values {
-			if pc, _, ok := g.openPayload(v); ok {
-				c, value = pc, v
-				break
-			}
-		}
-	}
+	c, subject, value := g.endingSession(ctx, values)
 	serverSide := false
 	for _, v := range values {
 		deleted, err := g.deleteSession(ctx, v)
@@ -110,6 +91,30 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 		to += "?" + q.Encode()
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// endingSession is the session a logout ends, for the audit line and the
+// page: the first cookie that opens a session, else the first of this
+// gateway at all (an expired one still names its connection). c is nil
+// when no cookie is the gateway's.
+func (g *Gateway) endingSession(ctx context.Context, values []string) (c *conn, subject, value string) {
+	for _, v := range values {
+		if id, _, _ := g.openSession(ctx, v); id != nil {
+			if sc, ok := g.conn(id.Connection); ok {
+				c, subject, value = sc, id.Subject, v
+				break
+			}
+		}
+	}
+	if c == nil {
+		for _, v := range values {
+			if pc, _, ok := g.openPayload(v); ok {
+				c, value = pc, v
+				break
+			}
+		}
+	}
+	return c, subject, value
 }
 
 // logoutPage is GET LogoutPath: the confirmation form when the browser
