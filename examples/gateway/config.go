@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,13 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/samlgate/samlgate/groups/teamsync"
-	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
@@ -288,45 +285,15 @@ func parseConfig(data []byte, baseDir string) (*Config, error) {
 }
 
 func (c *Config) validate() error {
-	if c.Listen == "" {
-		c.Listen = defaultListen
+	if err := c.validateListeners(); err != nil {
+		return err
 	}
-	if c.AdminListen == "" {
-		c.AdminListen = defaultAdminListen
-	}
-	if c.MetadataRefresh == 0 {
-		c.MetadataRefresh = samlconfig.Duration(defaultMetadataRefresh)
-	}
-	if c.MetadataRefresh < samlconfig.Duration(time.Minute) {
-		return errors.New("metadata_refresh: must be at least 1m")
-	}
-	for _, a := range []struct{ key, addr string }{{"listen", c.Listen}, {"admin_listen", c.AdminListen}} {
-		if _, _, err := net.SplitHostPort(a.addr); err != nil {
-			return fmt.Errorf("%s: %q is not host:port: %w", a.key, a.addr, err)
-		}
-	}
-	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
-		return errors.New("admin_listen must differ from listen: metrics and operator endpoints are never served with the application")
-	}
-
 	if err := c.validateUpstream(); err != nil {
 		return err
 	}
-	pub, err := parseAbsURL("public_url", c.PublicURL)
+	pub, err := c.validatePublicURL()
 	if err != nil {
 		return err
-	}
-	switch pub.Scheme {
-	case "https":
-	case "http":
-		if !c.InsecureCookies {
-			return errors.New("public_url is http://, where browsers drop Secure cookies: use https (TLS in front of the gateway), or set insecure_cookies: true for a local demo")
-		}
-	default:
-		return fmt.Errorf("public_url: scheme %q is not https", pub.Scheme)
-	}
-	if pub.Path != "" && pub.Path != "/" || pub.RawQuery != "" || pub.Fragment != "" {
-		return fmt.Errorf("public_url %q: give the origin only (https://host[:port]); the gateway serves the whole site", c.PublicURL)
 	}
 	if c.DefaultReturnTo == "" {
 		c.DefaultReturnTo = "/"
@@ -364,118 +331,55 @@ func (c *Config) validate() error {
 		}
 	}
 
-	if len(c.Connections) == 0 {
-		return errors.New("connections: at least one connection is required")
+	return c.validateConnections(pub)
+}
+
+// validateListeners fills in and checks listen, admin_listen and
+// metadata_refresh.
+func (c *Config) validateListeners() error {
+	if c.Listen == "" {
+		c.Listen = defaultListen
 	}
-	allowedHosts, err := c.metadataAllowedHosts()
-	if err != nil {
-		return err
+	if c.AdminListen == "" {
+		c.AdminListen = defaultAdminListen
 	}
-	if _, err := c.metadataSigningCerts(); err != nil {
-		return err
+	if c.MetadataRefresh == 0 {
+		c.MetadataRefresh = samlconfig.Duration(defaultMetadataRefresh)
 	}
-	if (allowedHosts != nil || len(c.IdPMetadataSigningCertFiles) > 0) &&
-		!slices.ContainsFunc(c.Connections, func(conn samlconfig.Connection) bool { return conn.IdPMetadataURL != "" }) {
-		return errors.New("idp_metadata_allowed_hosts and idp_metadata_signing_cert_files apply to connections with idp_metadata_url, and none has one")
+	if c.MetadataRefresh < samlconfig.Duration(time.Minute) {
+		return errors.New("metadata_refresh: must be at least 1m")
 	}
-	for i, name := range c.RequiredConnections {
-		if !slices.ContainsFunc(c.Connections, func(conn samlconfig.Connection) bool { return conn.Name == name }) {
-			return fmt.Errorf("required_connections[%d]: %q is not the name of a connection below: nobody could log in", i, name)
-		}
-	}
-	seen := map[string]bool{}
-	for i := range c.Connections {
-		conn := &c.Connections[i]
-		if conn.Name == "" {
-			return fmt.Errorf("connections[%d]: name is required", i)
-		}
-		if seen[conn.Name] {
-			return fmt.Errorf("connections[%d]: duplicate name %q", i, conn.Name)
-		}
-		seen[conn.Name] = true
-		if conn.ACSURL == "" {
-			// The ACS URL an admin types into JumpCloud; the connection
-			// query parameter selects this connection.
-			conn.ACSURL = samlconfig.ACSURL(c.PublicURL, conn.Name)
-		}
-		acs, err := parseAbsURL(fmt.Sprintf("connections[%d].acs_url", i), conn.ACSURL)
-		if err != nil {
-			return err
-		}
-		if acs.Scheme != pub.Scheme || acs.Host != pub.Host || acs.Path != callbackPath {
-			return fmt.Errorf("connections[%d].acs_url %q is not this gateway's callback %s%s?connection=%s: responses sent there would not reach it", i, conn.ACSURL, strings.TrimRight(c.PublicURL, "/"), callbackPath, conn.Name)
-		}
-		if conn.LogoutURL != "" {
-			// Where logout sends the browser (the IdP's logout or portal
-			// page), so that the user can end the IdP's session too.
-			lu, err := parseAbsURL(fmt.Sprintf("connections[%d].logout_url", i), conn.LogoutURL)
-			if err != nil {
-				return err
-			}
-			if lu.Scheme != "https" && !(lu.Scheme == "http" && isLoopbackHost(lu.Hostname())) {
-				return fmt.Errorf("connections[%d].logout_url: must be https (http only on a loopback host, for the demo)", i)
-			}
-		}
-		if conn.IdPMetadataURL != "" {
-			mu, err := parseAbsURL(fmt.Sprintf("connections[%d].idp_metadata_url", i), conn.IdPMetadataURL)
-			if err != nil {
-				return err
-			}
-			if mu.Scheme != "https" && !isLoopbackHost(mu.Hostname()) {
-				return fmt.Errorf("connections[%d].idp_metadata_url: must be https (the metadata carries the certificates the gateway trusts)", i)
-			}
-			if conn.IdPMetadataFile != "" || len(conn.IdPCertificates) > 0 || len(conn.IdPCertificateFiles) > 0 {
-				return fmt.Errorf("connections[%d]: idp_metadata_url cannot be combined with idp_metadata_file or idp certificates", i)
-			}
-			if allowedHosts != nil && !slices.Contains(allowedHosts, strings.ToLower(mu.Hostname())) {
-				return fmt.Errorf("connections[%d].idp_metadata_url: host %q is not in idp_metadata_allowed_hosts", i, mu.Hostname())
-			}
+	for _, a := range []struct{ key, addr string }{{"listen", c.Listen}, {"admin_listen", c.AdminListen}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("%s: %q is not host:port: %w", a.key, a.addr, err)
 		}
 	}
+	if c.Listen == c.AdminListen && !strings.HasSuffix(c.Listen, ":0") {
+		return errors.New("admin_listen must differ from listen: metrics and operator endpoints are never served with the application")
+	}
+
 	return nil
 }
 
-// metadataAllowedHosts validates idp_metadata_allowed_hosts and returns
-// them lower-cased; nil when unset.
-func (c *Config) metadataAllowedHosts() ([]string, error) {
-	if c.IdPMetadataAllowedHosts == nil {
-		return nil, nil
+// validatePublicURL checks public_url: the origin the browser sees.
+func (c *Config) validatePublicURL() (*url.URL, error) {
+	pub, err := parseAbsURL("public_url", c.PublicURL)
+	if err != nil {
+		return nil, err
 	}
-	if len(c.IdPMetadataAllowedHosts) == 0 {
-		return nil, errors.New("idp_metadata_allowed_hosts: empty; leave it out to allow each idp_metadata_url's own host")
+	switch pub.Scheme {
+	case "https":
+	case "http":
+		if !c.InsecureCookies {
+			return nil, errors.New("public_url is http://, where browsers drop Secure cookies: use https (TLS in front of the gateway), or set insecure_cookies: true for a local demo")
+		}
+	default:
+		return nil, fmt.Errorf("public_url: scheme %q is not https", pub.Scheme)
 	}
-	hosts := make([]string, 0, len(c.IdPMetadataAllowedHosts))
-	for i, h := range c.IdPMetadataAllowedHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		// A host name, or an IP address (IPv6 without brackets): no
-		// scheme, port, path or white space.
-		if h == "" || strings.ContainsAny(h, "/@[] \t") || (strings.Contains(h, ":") && net.ParseIP(h) == nil) {
-			return nil, fmt.Errorf("idp_metadata_allowed_hosts[%d]: %q is not a host name or IP address (no scheme, port or path)", i, c.IdPMetadataAllowedHosts[i])
-		}
-		hosts = append(hosts, h)
+	if pub.Path != "" && pub.Path != "/" || pub.RawQuery != "" || pub.Fragment != "" {
+		return nil, fmt.Errorf("public_url %q: give the origin only (https://host[:port]); the gateway serves the whole site", c.PublicURL)
 	}
-	return hosts, nil
-}
-
-// metadataSigningCerts reads idp_metadata_signing_cert_files; nil when
-// unset.
-func (c *Config) metadataSigningCerts() ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	for i, name := range c.IdPMetadataSigningCertFiles {
-		data, err := os.ReadFile(c.resolve(name))
-		if err != nil {
-			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d]: %w", i, err)
-		}
-		cs, err := saml.ParseCertificatesPEM(data)
-		if err != nil {
-			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d] (%s): %w", i, name, err)
-		}
-		if len(cs) == 0 {
-			return nil, fmt.Errorf("idp_metadata_signing_cert_files[%d] (%s): no CERTIFICATE block", i, name)
-		}
-		certs = append(certs, cs...)
-	}
-	return certs, nil
+	return pub, nil
 }
 
 // sessionKeys decodes session_keys and session_key_files. At least one key
