@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -82,64 +83,9 @@ func (a *app) build(ctx context.Context, client *http.Client) error {
 		return err
 	}
 
-	allowedHosts, err := cfg.metadataAllowedHosts()
+	conns, err := a.connections(ctx, client)
 	if err != nil {
 		return err
-	}
-	signingCerts, err := cfg.metadataSigningCerts()
-	if err != nil {
-		return err
-	}
-	var conns []*saml.Connection
-	for _, fc := range cfg.Connections {
-		ccfg, err := fc.ConnectionConfig(cfg.baseDir)
-		if err != nil {
-			return err
-		}
-		a.replayCache(&ccfg)
-		if fc.IdPMetadataURL != "" {
-			// The fetcher is the connection's certificate source: a
-			// rotation at the IdP reaches the connection at the next
-			// refresh, with no rebuild (and the connection keeps its
-			// replay cache). The entity ID and SSO URL come from the first
-			// copy and stay fixed.
-			mu, err := url.Parse(fc.IdPMetadataURL)
-			if err != nil {
-				return fmt.Errorf("connection %q: idp_metadata_url: %w", fc.Name, err)
-			}
-			hosts := allowedHosts
-			if hosts == nil {
-				// By default a redirect may not leave the URL's own host.
-				hosts = []string{mu.Hostname()}
-			}
-			f := &saml.MetadataFetcher{
-				URL:                 fc.IdPMetadataURL,
-				Client:              client,
-				MaxBytes:            metadataMaxBytes,
-				Interval:            time.Duration(cfg.MetadataRefresh),
-				Logger:              logger.With("connection", fc.Name),
-				SigningCertificates: signingCerts,
-				AllowedHosts:        hosts,
-				OnRefreshError:      a.metrics.metadataRefreshFailed(fc.Name),
-			}
-			fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
-			err = f.Refresh(fctx)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
-			}
-			logger.Info("IdP metadata fetched", "connection", fc.Name, "url", mu.Redacted(),
-				"signature_required", len(signingCerts) > 0, "allowed_hosts", hosts)
-			ccfg.IdPMetadataXML = f.Metadata()
-			ccfg.Certificates = f
-			a.fetchers = append(a.fetchers, f)
-			a.metrics.watchFetcher(fc.Name, f)
-		}
-		c, err := saml.NewConnection(ccfg)
-		if err != nil {
-			return fmt.Errorf("connection %q: %w", fc.Name, err)
-		}
-		conns = append(conns, c)
 	}
 
 	gcfg := gateway.Config{
@@ -187,6 +133,80 @@ func (a *app) build(ctx context.Context, client *http.Client) error {
 		return err
 	}
 	a.metrics.watchGateway(a.gw)
+	return nil
+}
+
+// connections builds the saml.Connections of the configuration; those
+// with an idp_metadata_url get their metadata now (fetchMetadata).
+func (a *app) connections(ctx context.Context, client *http.Client) ([]*saml.Connection, error) {
+	cfg := a.cfg
+	allowedHosts, err := cfg.metadataAllowedHosts()
+	if err != nil {
+		return nil, err
+	}
+	signingCerts, err := cfg.metadataSigningCerts()
+	if err != nil {
+		return nil, err
+	}
+	var conns []*saml.Connection
+	for _, fc := range cfg.Connections {
+		ccfg, err := fc.ConnectionConfig(cfg.baseDir)
+		if err != nil {
+			return nil, err
+		}
+		a.replayCache(&ccfg)
+		if fc.IdPMetadataURL != "" {
+			if err := a.fetchMetadata(ctx, client, fc, &ccfg, allowedHosts, signingCerts); err != nil {
+				return nil, err
+			}
+		}
+		c, err := saml.NewConnection(ccfg)
+		if err != nil {
+			return nil, fmt.Errorf("connection %q: %w", fc.Name, err)
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+// fetchMetadata fetches connection fc's idp_metadata_url into ccfg. The
+// fetcher is the connection's certificate source: a rotation at the IdP
+// reaches the connection at the next refresh, with no rebuild (and the
+// connection keeps its replay cache). The entity ID and SSO URL come from
+// the first copy and stay fixed.
+func (a *app) fetchMetadata(ctx context.Context, client *http.Client, fc samlconfig.Connection, ccfg *saml.ConnectionConfig, allowedHosts []string, signingCerts []*x509.Certificate) error {
+	cfg, logger := a.cfg, a.logger
+	mu, err := url.Parse(fc.IdPMetadataURL)
+	if err != nil {
+		return fmt.Errorf("connection %q: idp_metadata_url: %w", fc.Name, err)
+	}
+	hosts := allowedHosts
+	if hosts == nil {
+		// By default a redirect may not leave the URL's own host.
+		hosts = []string{mu.Hostname()}
+	}
+	f := &saml.MetadataFetcher{
+		URL:                 fc.IdPMetadataURL,
+		Client:              client,
+		MaxBytes:            metadataMaxBytes,
+		Interval:            time.Duration(cfg.MetadataRefresh),
+		Logger:              logger.With("connection", fc.Name),
+		SigningCertificates: signingCerts,
+		AllowedHosts:        hosts,
+		OnRefreshError:      a.metrics.metadataRefreshFailed(fc.Name),
+	}
+	fctx, cancel := context.WithTimeout(ctx, metadataFetchTimeout)
+	err = f.Refresh(fctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connection %q: fetching idp_metadata_url: %w", fc.Name, err)
+	}
+	logger.Info("IdP metadata fetched", "connection", fc.Name, "url", mu.Redacted(),
+		"signature_required", len(signingCerts) > 0, "allowed_hosts", hosts)
+	ccfg.IdPMetadataXML = f.Metadata()
+	ccfg.Certificates = f
+	a.fetchers = append(a.fetchers, f)
+	a.metrics.watchFetcher(fc.Name, f)
 	return nil
 }
 
