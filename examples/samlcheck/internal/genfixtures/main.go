@@ -86,21 +86,9 @@ type File struct {
 // golden responses in goldenDir. Each response comes from a new IdP, so
 // adding or reordering fixtures does not change the others.
 func Generate(keysDir, goldenDir string) ([]File, error) {
-	var files []File
-	signed := map[string][]byte{}
-	for _, r := range responses {
-		idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
-		if err != nil {
-			return nil, err
-		}
-		opts := samltest.FixtureResponse()
-		r.edit(&opts)
-		data, err := idp.ResponseXML(opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.name, err)
-		}
-		signed[r.name] = data
-		files = append(files, File{Path: r.name, Data: data})
+	files, signed, err := mintResponses(keysDir)
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range []string{"jumpcloud-default.xml", "wrong-key.xml"} {
 		data, err := os.ReadFile(filepath.Join(goldenDir, name))
@@ -109,15 +97,52 @@ func Generate(keysDir, goldenDir string) ([]File, error) {
 		}
 		signed[name] = data
 	}
+	captures, err := captureForms(signed)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, captures...)
 
-	// The standard response in every other form an admin may capture.
+	// JumpCloud's "Export Metadata" for the app, for -idp-metadata.
+	idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{"idp-metadata.xml", idp.Metadata()})
+	return files, nil
+}
+
+// mintResponses signs each of responses with a fresh fixture IdP; signed
+// maps each file name to its XML, for the captures made from them.
+func mintResponses(keysDir string) (files []File, signed map[string][]byte, err error) {
+	signed = map[string][]byte{}
+	for _, r := range responses {
+		idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
+		if err != nil {
+			return nil, nil, err
+		}
+		opts := samltest.FixtureResponse()
+		r.edit(&opts)
+		data, err := idp.ResponseXML(opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+		signed[r.name] = data
+		files = append(files, File{Path: r.name, Data: data})
+	}
+	return files, signed, nil
+}
+
+// captureForms writes the standard response in every other form an admin
+// may capture: wrapped base64, a form body and HAR exports.
+func captureForms(signed map[string][]byte) ([]File, error) {
 	clock, acsURL := samltest.FixtureClock(), samltest.FixtureACSURL
 	value := base64.StdEncoding.EncodeToString(signed["jumpcloud-default.xml"])
 	wrongKey := base64.StdEncoding.EncodeToString(signed["wrong-key.xml"])
-	files = append(files,
-		File{"jumpcloud-default.b64", []byte(wrap(value, 76))},
-		File{"jumpcloud-default.form", []byte(formBody(value, "/dashboard") + "\n")},
-	)
+	files := []File{
+		{"jumpcloud-default.b64", []byte(wrap(value, 76))},
+		{"jumpcloud-default.form", []byte(formBody(value, "/dashboard") + "\n")},
+	}
 	for _, h := range []struct {
 		name       string
 		posts      []harPost
@@ -139,15 +164,7 @@ func Generate(keysDir, goldenDir string) ([]File, error) {
 		}
 		files = append(files, File{h.name, har})
 	}
-	files = append(files, File{"wrong-key.form", []byte(formBody(wrongKey, ""))})
-
-	// JumpCloud's "Export Metadata" for the app, for -idp-metadata.
-	idp, err := samltest.LoadFixtureIdP(keysDir, "idp")
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, File{"idp-metadata.xml", idp.Metadata()})
-	return files, nil
+	return append(files, File{"wrong-key.form", []byte(formBody(wrongKey, ""))}), nil
 }
 
 // wrap breaks s into lines of n characters, as a value copied from a
