@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"time"
-
-	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
 // demoOptions are the demo's listen addresses.
@@ -66,99 +63,36 @@ type demo struct {
 // IdP's metadata over HTTP as it would JumpCloud's, and starts it. Stop it
 // with wait (after cancelling ctx) or shutdown.
 func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *demo, err error) {
-	type bind struct {
-		name, addr, flag string
-		ln               net.Listener
-	}
-	binds := []*bind{
-		{name: "gateway", addr: opts.GatewayAddr, flag: "addr"},
-		{name: "demo IdP", addr: opts.IdPAddr, flag: "idp-addr"},
-		{name: "upstream app", addr: opts.UpstreamAddr, flag: "upstream-addr"},
-		{name: "admin listener", addr: opts.AdminAddr, flag: "admin-addr"},
+	lns, err := bindDemo(opts)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			for _, b := range binds {
-				if b.ln != nil {
-					_ = b.ln.Close()
-				}
-			}
+			lns.close()
 		}
 	}()
-	for _, b := range binds {
-		if err := requireLoopback(b.addr); err != nil {
-			return nil, fmt.Errorf("-%s: %w", b.flag, err)
-		}
-		if b.ln, err = listen(b.name, b.addr, b.flag); err != nil {
-			return nil, err
-		}
-	}
-	gwLn, idpLn, upLn, adminLn := binds[0].ln, binds[1].ln, binds[2].ln, binds[3].ln
-
 	d := &demo{
-		GatewayURL:  "http://" + gwLn.Addr().String(),
-		IdPURL:      "http://" + idpLn.Addr().String(),
-		UpstreamURL: "http://" + upLn.Addr().String(),
-		MetricsURL:  "http://" + adminLn.Addr().String() + "/metrics",
+		GatewayURL:  "http://" + lns.gateway.Addr().String(),
+		IdPURL:      "http://" + lns.idp.Addr().String(),
+		UpstreamURL: "http://" + lns.upstream.Addr().String(),
+		MetricsURL:  "http://" + lns.admin.Addr().String() + "/metrics",
 		group:       newServerGroup(logger),
 		logger:      logger,
 	}
 	acsURL := d.GatewayURL + callbackPath + "?connection=" + demoConnection
-
-	d.idp, err = newDemoIdP(d.IdPURL, demoSPEntityID, acsURL, d.GatewayURL, logger.With("component", "idp"))
+	setupToken, tv, err := d.startIdPAndUpstream(lns, acsURL)
 	if err != nil {
 		return nil, err
 	}
-	setupToken := demoSetupToken()
-	d.SetupURL = "http://admin:" + setupToken + "@" + adminLn.Addr().String() + setupPath + "?connection=" + demoConnection
-	d.idp.setupURL = d.SetupURL
-	d.group.start(&listener{name: "idp", ln: idpLn, srv: newHTTPServer(d.idp.handler(), logger)})
-	tv := &teamsView{}
-	d.group.start(&listener{name: "upstream", ln: upLn, srv: newHTTPServer(upstreamTeamsHandler(tv), logger)})
 	defer func() {
 		if err != nil {
 			_ = d.group.shutdown(context.WithoutCancel(ctx), time.Second)
 		}
 	}()
 
-	key := make([]byte, sessionKeySize)
-	if _, err := rand.Read(key); err != nil {
+	if d.Config, err = demoConfig(d, lns, acsURL, setupToken, opts.RedisURL); err != nil {
 		return nil, err
-	}
-	// The same document a gateway.yaml would hold.
-	d.Config = &Config{
-		Listen:          gwLn.Addr().String(),
-		AdminListen:     adminLn.Addr().String(),
-		Upstream:        d.UpstreamURL,
-		PublicURL:       d.GatewayURL,
-		SessionKeys:     []string{base64.StdEncoding.EncodeToString(key)},
-		SessionLifetime: samlconfig.Duration(8 * time.Hour),
-		// A fresh token per run, printed in the banner.
-		SetupToken:      setupToken,
-		DefaultReturnTo: "/",
-		// http on 127.0.0.1: browsers would drop Secure cookies.
-		InsecureCookies: true,
-		RedisURL:        opts.RedisURL,
-		// The demo lists its connection at /login (a real multi-tenant
-		// gateway would not show its tenants to anyone).
-		ConnectionChooser: true,
-		// The pages say "You are signed out of samlgate demo. You may
-		// still be signed in to JumpCloud."
-		AppName: "samlgate demo",
-		Connections: []samlconfig.Connection{{
-			Name:           demoConnection,
-			SPEntityID:     demoSPEntityID,
-			ACSURL:         acsURL,
-			IdPMetadataURL: d.IdPURL + idpMetadataPath,
-			IdP:            "jumpcloud", // the demo IdP plays JumpCloud
-			Groups: samlconfig.Groups{
-				Allowed: []string{"Engineering"},
-				Roles: []samlconfig.RoleMapping{
-					{Group: "Engineering", Role: "developer"},
-					{Group: "Admins", Role: "admin"},
-				},
-			},
-		}},
 	}
 	removeTeams, err := setupDemoTeams(d.Config)
 	if err != nil {
@@ -172,24 +106,9 @@ func startDemo(ctx context.Context, opts demoOptions, logger *slog.Logger) (_ *d
 	if err := d.Config.validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
-	d.app, err = newApp(ctx, d.Config, logger, nil)
-	if err != nil {
+	if err := d.startGateway(ctx, lns, tv, removeTeams); err != nil {
 		return nil, err
 	}
-	tv.attach(d.app.teams)
-	h, err := d.app.handler()
-	if err != nil {
-		return nil, err
-	}
-	bgCtx, cancel := context.WithCancel(ctx)
-	d.stopBackground = func() { cancel(); d.app.closeTeams(); removeTeams() }
-	d.app.run(bgCtx)
-	proxies, err := d.Config.trustedProxies()
-	if err != nil { // validated at load: unreachable
-		return nil, err
-	}
-	d.group.start(&listener{name: "gateway", ln: limitPerIP(gwLn, d.Config.maxConnsPerIP(), proxies, logger), srv: newHTTPServer(h, logger)})
-	d.group.start(&listener{name: "admin", ln: adminLn, srv: newHTTPServer(d.app.adminHandler(), logger)})
 	return d, nil
 }
 

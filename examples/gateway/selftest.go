@@ -10,14 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // selftestFlow is the outcome of one flow of the selftest.
@@ -71,134 +69,6 @@ func runSelftest(ctx context.Context, out io.Writer, logger *slog.Logger) error 
 		return fmt.Errorf("selftest failed: %w", runErr)
 	}
 	return nil
-}
-
-// selftest logs in through both flows against a running demo, checks the
-// refusals and the metrics, and reports what it saw.
-func selftest(ctx context.Context, d *demo, tr *http.Transport) (*selftestReport, error) {
-	r := &selftestReport{GatewayURL: d.GatewayURL, IdPURL: d.IdPURL}
-	alice, _ := findDemoUser("alice")
-
-	// 1. IdP-initiated: alice clicks her tile in the portal.
-	wc := newWebClient(tr)
-	p, submitted, err := idpInitiated(ctx, wc, d, "alice")
-	if err != nil {
-		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
-	}
-	if err := expectUpstreamPage(p, d, "/", alice.Email); err != nil {
-		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
-	}
-	got, err := whoami(ctx, wc, d)
-	if err != nil {
-		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
-	}
-	if err := expectIdentity(got, alice, []string{"developer", "admin"}); err != nil {
-		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
-	}
-	if err := expectTeams(got); err != nil {
-		return r, fmt.Errorf("idp-initiated login of alice: %w", err)
-	}
-	r.Flows = append(r.Flows, selftestFlow{Flow: "idp-initiated", User: "alice", Result: "logged in", Status: p.Status, UpstreamReceived: got})
-	aliceResponse := submitted[len(submitted)-1]
-
-	// 2. SP-initiated: alice opens a protected URL first.
-	wc = newWebClient(tr)
-	const deepLink = "/reports/q3?team=eng&view=full"
-	p, err = wc.get(ctx, d.GatewayURL+deepLink, nil)
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated: GET %s: %w", deepLink, err)
-	}
-	p, reqForms, err := wc.submitSAMLForms(ctx, p) // the gateway's AuthnRequest, if sent by POST
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated: sending the AuthnRequest: %w", err)
-	}
-	if p.URL.Host != mustHost(d.IdPURL) || p.URL.Path != idpSSOPath {
-		return r, fmt.Errorf("sp-initiated: GET %s did not lead to the IdP's SSO URL (forms submitted: %d): %s", deepLink, len(reqForms), p)
-	}
-	if len(reqForms) == 0 && p.URL.Query().Get("SAMLRequest") == "" {
-		return r, fmt.Errorf("sp-initiated: the IdP was reached without an AuthnRequest: %s", p.URL)
-	}
-	form, button, err := p.formWithButton("choose-alice")
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated: the IdP's user chooser: %w", err)
-	}
-	if form.Fields.Get("RelayState") == "" {
-		return r, errors.New("sp-initiated: the gateway sent no RelayState with its AuthnRequest")
-	}
-	p, err = wc.submit(ctx, form, button)
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated: choosing alice: %w", err)
-	}
-	respForm := p.samlForm()
-	if respForm == nil {
-		return r, fmt.Errorf("sp-initiated: the IdP answered without a SAML form: %s", p)
-	}
-	if err := expectInResponseTo(respForm.Fields.Get("SAMLResponse")); err != nil {
-		return r, fmt.Errorf("sp-initiated: %w", err)
-	}
-	if respForm.Fields.Get("RelayState") == "" {
-		return r, errors.New("sp-initiated: the IdP's response form has no RelayState")
-	}
-	p, _, err = wc.submitSAMLForms(ctx, p)
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated: posting the response to the ACS: %w", err)
-	}
-	if err := expectUpstreamPage(p, d, deepLink, alice.Email); err != nil {
-		return r, fmt.Errorf("sp-initiated login of alice: %w", err)
-	}
-	got, err = whoami(ctx, wc, d)
-	if err != nil {
-		return r, fmt.Errorf("sp-initiated login of alice: %w", err)
-	}
-	if err := expectIdentity(got, alice, []string{"developer", "admin"}); err != nil {
-		return r, fmt.Errorf("sp-initiated login of alice: %w", err)
-	}
-	r.Flows = append(r.Flows, selftestFlow{Flow: "sp-initiated", User: "alice", Result: "logged in, landed on " + deepLink, Status: p.Status, UpstreamReceived: got})
-
-	// 3. Refusals: bob (group not allowed), carol (RequestDenied), and
-	// alice's first response posted again.
-	for _, user := range []string{"bob", "carol"} {
-		wc = newWebClient(tr)
-		p, _, err := idpInitiated(ctx, wc, d, user)
-		if err != nil {
-			return r, fmt.Errorf("idp-initiated login of %s: %w", user, err)
-		}
-		if err := expectRefused(ctx, wc, p, d); err != nil {
-			return r, fmt.Errorf("idp-initiated login of %s: %w", user, err)
-		}
-		r.Flows = append(r.Flows, selftestFlow{Flow: "idp-initiated", User: user, Result: "refused", Status: p.Status})
-	}
-	wc = newWebClient(tr)
-	p, err = wc.submit(ctx, aliceResponse, nil)
-	if err != nil {
-		return r, fmt.Errorf("replay: %w", err)
-	}
-	if err := expectRefused(ctx, wc, p, d); err != nil {
-		return r, fmt.Errorf("replaying alice's response: %w", err)
-	}
-	r.Flows = append(r.Flows, selftestFlow{Flow: "replay", User: "alice", Result: "refused", Status: p.Status})
-
-	// 4. Without a session the upstream is out of reach.
-	wc = newWebClient(tr)
-	wc.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	p, err = wc.get(ctx, d.GatewayURL+"/whoami.json", forgedHeaders())
-	if err != nil {
-		return r, err
-	}
-	if p.Status == http.StatusOK {
-		return r, fmt.Errorf("an anonymous request with forged identity headers reached the upstream: %s", p)
-	}
-
-	// 5. The metrics counted each outcome under its code.
-	r.Logins, err = loginCounts(ctx, &http.Client{Transport: tr, Timeout: 10 * time.Second}, d.MetricsURL)
-	if err != nil {
-		return r, err
-	}
-	want := map[string]int{"ok": 2, "group_not_allowed": 1, "status_not_success": 1, "replayed": 1}
-	if got := r.Logins[demoConnection]; !maps.Equal(got, want) {
-		return r, fmt.Errorf("samlgate_logins_total{connection=%q} = %v, want %v", demoConnection, got, want)
-	}
-	return r, nil
 }
 
 // idpInitiated clicks user's tile in the portal and submits the IdP's form
