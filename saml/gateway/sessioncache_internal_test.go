@@ -13,7 +13,9 @@ import (
 func TestDecodeCacheBounds(t *testing.T) {
 	id := func(p *sessionState) *sessionState { return p }
 	small := func(i int) []byte { return fmt.Appendf(nil, `{"gp":"%d"}`, i) }
-	big := func(i int) []byte { return fmt.Appendf(nil, `{"gp":"%d","tm":["%s"]}`, i, strings.Repeat("x", 200<<10)) }
+	big := func(i int) []byte {
+		return fmt.Appendf(nil, `{"gp":"%d","tm":["%s"]}`, i, strings.Repeat("x", 200<<10))
+	}
 	for _, tc := range []struct {
 		name  string
 		n     int

@@ -19,7 +19,9 @@ import (
 // a session's deletion from its store (logout, RevokeUser) and the
 // connection's access rules take effect on the next request.
 func TestSessionDecodeCache(t *testing.T) {
-	withStore := func(c *gateway.Config) { c.SessionStore = gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, c.Now) }
+	withStore := func(c *gateway.Config) {
+		c.SessionStore = gateway.NewMemorySessionStore(gateway.MemorySessionLimits{}, c.Now)
+	}
 	for _, tc := range []struct {
 		name  string
 		cfg   func(*gateway.Config)
