@@ -208,6 +208,9 @@ type proxyOptions struct {
 	// no identity headers are set, and every copy a client sent is
 	// stripped as always.
 	anonymous bool
+	// transport carries the requests to the upstream; nil means
+	// http.DefaultTransport (see upstreamTransport).
+	transport http.RoundTripper
 }
 
 // stripCookies removes the named cookies (the gateway's session and
@@ -283,7 +286,8 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 			logger.WarnContext(r.Context(), "proxy error", "path", r.URL.Path, "err", err)
 			http.Error(w, "upstream unavailable", http.StatusBadGateway)
 		},
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Transport: opts.transport,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := gateway.IdentityFromContext(r.Context()); !ok && !opts.anonymous {
