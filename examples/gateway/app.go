@@ -268,6 +268,7 @@ func (a *app) handler() (http.Handler, error) {
 			isGatewayCookie: isGatewayCookie,
 			webSockets:      a.cfg.WebSockets,
 			publicOrigin:    origin(pub),
+			transport:       upstreamTransport(),
 		}
 		protected := a.gw.RequireLogin(a.requireAccess(a.metrics.instrumentUpstream(newProxy(upstream, opts, a.logger))))
 		opts.anonymous = true

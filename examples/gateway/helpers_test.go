@@ -37,14 +37,14 @@ type testEnv struct {
 	received []*http.Request // requests the upstream received
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewJSONHandler(io.Discard, nil))
 }
 
-func loadTestIdP(t *testing.T) *samltest.IdP {
+func loadTestIdP(t testing.TB) *samltest.IdP {
 	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "keys")
 	key, cert, err := samltest.LoadKeyPair(filepath.Join(dir, "idp.crt.pem"), filepath.Join(dir, "idp.key.pem"))
@@ -54,12 +54,12 @@ func loadTestIdP(t *testing.T) *samltest.IdP {
 	return samltest.New(key, cert, testIdPEntity)
 }
 
-func newTestEnv(t *testing.T, mutate func(*Config)) *testEnv {
+func newTestEnv(t testing.TB, mutate func(*Config)) *testEnv {
 	t.Helper()
 	return newTestEnvWithLogger(t, mutate, testLogger(t))
 }
 
-func newTestEnvWithLogger(t *testing.T, mutate func(*Config), logger *slog.Logger) *testEnv {
+func newTestEnvWithLogger(t testing.TB, mutate func(*Config), logger *slog.Logger) *testEnv {
 	t.Helper()
 	e := &testEnv{idp: loadTestIdP(t)}
 	e.upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +104,7 @@ func newTestEnvWithLogger(t *testing.T, mutate func(*Config), logger *slog.Logge
 }
 
 // response is a valid IdP-initiated response for the test connection.
-func (e *testEnv) response(t *testing.T, r samltest.Response) string {
+func (e *testEnv) response(t testing.TB, r samltest.Response) string {
 	t.Helper()
 	if r.Audience == "" {
 		r.Audience = testSPEntity
@@ -126,7 +126,7 @@ func (e *testEnv) response(t *testing.T, r samltest.Response) string {
 }
 
 // login posts r to the ACS and returns the session cookies it set.
-func (e *testEnv) login(t *testing.T, r samltest.Response) []*http.Cookie {
+func (e *testEnv) login(t testing.TB, r samltest.Response) []*http.Cookie {
 	t.Helper()
 	res := samltest.PostForm(e.handler, testACS, e.response(t, r), "")
 	if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {

@@ -55,15 +55,47 @@ var identityHeaderPrefixes = []string{
 // merely starts with one of the names (X-Forwarded-User-Id,
 // X-Forwarded-Emails...) is also refused, so that an upstream matching on a
 // prefix cannot be fooled.
+//
+// It runs on every header of every proxied request, several times, so the
+// common case (an ASCII name) allocates nothing; a name with other bytes
+// (which net/http does not accept in a request, but costs nothing to
+// handle) takes the Unicode case mapping of strings.ToLower.
 func isIdentityHeader(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
-	n = strings.ReplaceAll(n, "_", "-")
+	n := strings.TrimSpace(name)
+	for i := 0; i < len(n); i++ {
+		if n[i] >= utf8.RuneSelf {
+			n = strings.ReplaceAll(strings.ToLower(n), "_", "-")
+			break
+		}
+	}
 	for _, p := range identityHeaderPrefixes {
-		if strings.HasPrefix(n, p) {
+		if hasHeaderPrefix(n, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasHeaderPrefix reports whether name starts with prefix (lower-case,
+// '-' separated) once its ASCII letters are lower-cased and its '_' read
+// as '-'.
+func hasHeaderPrefix(name, prefix string) bool {
+	if len(name) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := name[i]
+		switch {
+		case c == '_':
+			c = '-'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // stripIdentityHeaders deletes every header isIdentityHeader matches.
@@ -208,6 +240,9 @@ type proxyOptions struct {
 	// no identity headers are set, and every copy a client sent is
 	// stripped as always.
 	anonymous bool
+	// transport carries the requests to the upstream; nil means
+	// http.DefaultTransport (see upstreamTransport).
+	transport http.RoundTripper
 }
 
 // stripCookies removes the named cookies (the gateway's session and
@@ -283,7 +318,8 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 			logger.WarnContext(r.Context(), "proxy error", "path", r.URL.Path, "err", err)
 			http.Error(w, "upstream unavailable", http.StatusBadGateway)
 		},
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Transport: opts.transport,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := gateway.IdentityFromContext(r.Context()); !ok && !opts.anonymous {

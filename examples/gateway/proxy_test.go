@@ -38,6 +38,11 @@ func TestIsIdentityHeader(t *testing.T) {
 		{"X-User", false},
 		{"Forwarded", false},
 		{"X-Forwarded-Use", false},
+		{"", false},
+		{"X-Forwarded-Us\u212Aer", false}, // the Kelvin sign lower-cases to 'k'
+		{"\u00a0X_FORWARDED_ROLES", true}, // a Unicode space, trimmed
+		{"X-Forwarded-Grou\u00e9s", false},
+		{"X-Forwarded-Groups\u00e9", true},
 	}
 	for _, tt := range tests {
 		if got := isIdentityHeader(tt.name); got != tt.want {

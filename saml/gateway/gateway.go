@@ -39,6 +39,9 @@ type Gateway struct {
 
 	// refusals are the recent refusals per connection (RecentRefusals).
 	refusals refusalLog
+
+	// decoded caches the decoding of session payloads (sessioncache.go).
+	decoded sessionDecoder
 }
 
 // conn is a connection with what the gateway reads from its Config once.

@@ -157,7 +157,7 @@ func (g *Gateway) storeSession(ctx context.Context, store SessionStore, c *conn,
 
 // loadSession reads and opens a stored session; nil when the store has
 // none or what it has does not open with the cookie's secret.
-func loadSession(ctx context.Context, store SessionStore, sid string, key []byte) (*sessionState, error) {
+func loadSession(ctx context.Context, d *sessionDecoder, store SessionStore, sid string, key []byte) (*sessionState, error) {
 	sealed, err := store.Load(ctx, sid)
 	if err != nil || sealed == nil {
 		return nil, err
@@ -170,11 +170,11 @@ func loadSession(ctx context.Context, store SessionStore, sid string, key []byte
 	if !ok {
 		return nil, nil
 	}
-	var st sessionState
-	if json.Unmarshal(plain, &st) != nil {
+	st, ok := d.state(plain)
+	if !ok {
 		return nil, nil
 	}
-	return &st, nil
+	return st, nil
 }
 
 // overflowStore is the in-memory store of a connection for identities too
@@ -311,7 +311,11 @@ func (g *Gateway) openPayload(value string) (c *conn, p sessionPayload, ok bool)
 	if c, ok = g.conn(string(name)); !ok || c.cookieTag != tag {
 		return nil, p, false
 	}
-	if !g.sealer.openJSON(bound(purposeSession, c.spEntityID, c.Name()), sealed, &p) {
+	plain, ok := g.sealer.open(bound(purposeSession, c.spEntityID, c.Name()), sealed)
+	if !ok {
+		return nil, p, false
+	}
+	if p, ok = g.decoded.payload(plain); !ok {
 		return nil, p, false
 	}
 	return c, p, true
@@ -333,7 +337,7 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 			return nil, nil, nil
 		}
 		var err error
-		if st, err = loadSession(ctx, store, p.SID, p.Key); err != nil {
+		if st, err = loadSession(ctx, &g.decoded, store, p.SID, p.Key); err != nil {
 			return nil, nil, newError(saml.CodeUnavailable, "the session store failed", err)
 		}
 	}
