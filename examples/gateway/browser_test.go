@@ -170,23 +170,25 @@ func checkAlice(t *testing.T, v upstreamView, wantURL string) {
 	}
 }
 
-// TestBrowser logs in with a real Chromium through both flows of the demo.
-func TestBrowser(t *testing.T) {
+// browserDemo starts Chromium and the demo on free ports for a browser
+// test: both stop when the test ends (the browser first: its open or
+// preconnected sockets would hold up the demo's graceful shutdown), and
+// the demo's logs, returned for the test to read, are printed if it failed.
+func browserDemo(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (browser context.Context, d *demo, logs *syncBuffer) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("real-browser test skipped in -short mode")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	browser, stopBrowser := newBrowser(t, ctx)
-
-	var logs syncBuffer
-	d, err := startDemo(ctx, freeDemoOptions, newJSONLogger(&logs))
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	browser, stopBrowser := newBrowser(t, ctx, extra...)
+	logs = &syncBuffer{}
+	d, err := startDemo(ctx, freeDemoOptions, newJSONLogger(logs))
 	if err != nil {
+		stopBrowser()
+		cancel()
 		t.Fatal(err)
 	}
-	defer func() {
-		// The browser first: its open (or preconnected) sockets would hold
-		// up the demo's graceful shutdown.
+	t.Cleanup(func() {
 		stopBrowser()
 		if err := d.shutdown(); err != nil {
 			t.Error(err)
@@ -194,7 +196,14 @@ func TestBrowser(t *testing.T) {
 		if t.Failed() {
 			t.Logf("demo logs:\n%s", logs.Bytes())
 		}
-	}()
+		cancel()
+	})
+	return browser, d, logs
+}
+
+// TestBrowser logs in with a real Chromium through both flows of the demo.
+func TestBrowser(t *testing.T) {
+	browser, d, logs := browserDemo(t, 90*time.Second)
 
 	t.Run("idp-initiated", func(t *testing.T) {
 		tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())

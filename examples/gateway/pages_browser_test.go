@@ -83,31 +83,11 @@ func (p *postPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // response and one with an unverified email; it checks the visible text of
 // each and saves a screenshot of each (see pageShots).
 func TestBrowserPages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-browser test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
-	defer cancel()
 	dir := pageShots(t)
-	browser, stopBrowser := newBrowser(t, ctx, chromedp.WindowSize(1000, 760))
-
-	var logs syncBuffer
-	d, err := startDemo(ctx, freeDemoOptions, newJSONLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
 	posts := &postPages{}
 	poster := httptest.NewServer(posts)
-	defer func() {
-		stopBrowser()
-		poster.Close()
-		if err := d.shutdown(); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("demo logs:\n%s", logs.Bytes())
-		}
-	}()
+	t.Cleanup(poster.Close) // after the browser's (cleanups run last first)
+	browser, d, _ := browserDemo(t, 120*time.Second, chromedp.WindowSize(1000, 760))
 	acs := d.Config.Connections[0].ACSURL
 
 	// newTab is a fresh browser profile: no cookies of another subtest.

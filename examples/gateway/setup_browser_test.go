@@ -26,26 +26,7 @@ import (
 // is screenshot into $BROWSER_SCREENSHOTS, or a temporary directory, and
 // every screenshot is checked to be a picture of a rendered page.
 func TestBrowserSetupAssistant(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-browser test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
-	defer cancel()
-	browser, stopBrowser := newBrowser(t, ctx)
-	var logs syncBuffer
-	d, err := startDemo(ctx, freeDemoOptions, newJSONLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stopBrowser()
-		if err := d.shutdown(); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("demo logs:\n%s", logs.Bytes())
-		}
-	}()
+	browser, d, _ := browserDemo(t, 120*time.Second)
 	s := &setupSession{t: t, d: d, shots: os.Getenv("BROWSER_SCREENSHOTS")}
 	if s.shots == "" {
 		s.shots = t.TempDir()
