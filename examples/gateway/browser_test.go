@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-
-	"github.com/samlgate/samlgate/saml/samlconfig"
 )
 
 // chromiumPath finds Chromium: $CHROMIUM, /usr/bin/chromium, or chromium on
@@ -321,72 +318,16 @@ func TestBrowser(t *testing.T) {
 // fallback on other http hosts) would not be sent, and the login would be
 // refused with in_response_to_mismatch.
 func TestBrowserLoopbackRequestCookie(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-browser test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	browser, stopBrowser := newBrowser(t, ctx, chromedp.Flag("host-resolver-rules", "MAP idp.test 127.0.0.1"))
-	var logs syncBuffer
-	logger := newJSONLogger(&logs)
-
-	upstream := httptest.NewServer(upstreamHandler())
-	gwSrv := httptest.NewUnstartedServer(nil)
-	idpSrv := httptest.NewUnstartedServer(nil)
-	_, idpPort, _ := strings.Cut(idpSrv.Listener.Addr().String(), "127.0.0.1:")
-	gwURL := "http://" + gwSrv.Listener.Addr().String()
-	idpURL := "http://idp.test:" + idpPort
-	acs := gwURL + callbackPath + "?connection=" + demoConnection
-	defer func() {
-		stopBrowser()
-		gwSrv.Close()
-		idpSrv.Close()
-		upstream.Close()
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.Bytes())
-		}
-	}()
-
-	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpSrv.Config.Handler = idp.handler()
-	idpSrv.Start()
-	cfg := &Config{
-		Upstream:        upstream.URL,
-		PublicURL:       gwURL,
-		SessionKeys:     []string{testKey32},
-		InsecureCookies: true,
-		Connections: []samlconfig.Connection{{
-			Name:            demoConnection,
-			SPEntityID:      demoSPEntityID,
-			ACSURL:          acs,
-			IdPEntityID:     idpURL + idpSSOPath,
-			IdPSSOURL:       idpURL + idpSSOPath,
-			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
-			Groups: samlconfig.Groups{Roles: []samlconfig.RoleMapping{
-				{Group: "Engineering", Role: "developer"},
-				{Group: "Admins", Role: "admin"},
-			}},
-		}},
-	}
-	if err := cfg.validate(); err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(ctx, cfg, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gwSrv.Config.Handler, err = a.handler(); err != nil {
-		t.Fatal(err)
-	}
-	gwSrv.Start()
+	st := newBrowserStack(t, func(gwPort, idpPort string) (string, string) {
+		return "http://127.0.0.1:" + gwPort, "http://idp.test:" + idpPort
+	}, chromedp.Flag("host-resolver-rules", "MAP idp.test 127.0.0.1"))
+	st.start(t, demoRoles, nil)
+	browser, logs, gwURL, idpURL, acs := st.browser, st.logs, st.gwURL, st.idpURL, st.acs
 
 	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	defer cancelTab()
 	deepLink := gwURL + "/reports/q3?team=eng"
-	err = chromedp.Do(tab,
+	err := chromedp.Do(tab,
 		chromedp.Navigate(deepLink),
 		chromedp.WaitVisible(chromedp.CSS("#choose-alice")),
 	)
@@ -433,87 +374,29 @@ func TestBrowserLoopbackRequestCookie(t *testing.T) {
 // the gateway's own __Host- cookies are kept and sent on the IdP's
 // cross-site POST, and the SP-initiated login completes.
 func TestBrowserHostCookies(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-browser test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	browser, stopBrowser := newBrowser(t, ctx,
+	var evilURL string
+	st := newBrowserStack(t, func(gwPort, idpPort string) (string, string) {
+		evilURL = "https://evil.example.test:" + gwPort
+		return "https://app.example.test:" + gwPort, "https://idp.test:" + idpPort
+	},
 		chromedp.Flag("ignore-certificate-errors", true), // httptest's certificate
 		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
 	)
-	var logs syncBuffer
-	logger := newJSONLogger(&logs)
-
-	upstream := httptest.NewServer(upstreamHandler())
-	gwSrv := httptest.NewUnstartedServer(nil)
-	idpSrv := httptest.NewUnstartedServer(nil)
-	port := func(s *httptest.Server) string {
-		_, p, _ := strings.Cut(s.Listener.Addr().String(), "127.0.0.1:")
-		return p
-	}
-	gwURL := "https://app.example.test:" + port(gwSrv)
-	evilURL := "https://evil.example.test:" + port(gwSrv)
-	idpURL := "https://idp.test:" + port(idpSrv)
-	acs := gwURL + callbackPath + "?connection=" + demoConnection
-	defer func() {
-		stopBrowser()
-		gwSrv.Close()
-		idpSrv.Close()
-		upstream.Close()
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.Bytes())
-		}
-	}()
-
-	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpSrv.Config.Handler = idp.handler()
-	idpSrv.StartTLS()
-
-	cfg := &Config{
-		Upstream:    upstream.URL,
-		PublicURL:   gwURL,
-		SessionKeys: []string{testKey32},
-		Connections: []samlconfig.Connection{{
-			Name:            demoConnection,
-			SPEntityID:      demoSPEntityID,
-			ACSURL:          acs,
-			IdPEntityID:     idpURL + idpSSOPath,
-			IdPSSOURL:       idpURL + idpSSOPath,
-			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
-			Groups: samlconfig.Groups{Roles: []samlconfig.RoleMapping{
-				{Group: "Engineering", Role: "developer"},
-				{Group: "Admins", Role: "admin"},
-			}},
-		}},
-	}
-	if err := cfg.validate(); err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(ctx, cfg, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := a.handler()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const tossedReq = "samlgate_req_0123456789abcdef"
-	gwSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.Host, "evil.") {
-			h.ServeHTTP(w, r)
-			return
-		}
-		// The attacker's sibling host: cookies for every host of the site.
-		for _, name := range []string{"__Host-samlgate_session", "__Host-" + tossedReq, "samlgate_session", tossedReq} {
-			http.SetCookie(w, &http.Cookie{Name: name, Value: "planted", Domain: "example.test", Path: "/", Secure: true, SameSite: http.SameSiteNoneMode})
-		}
-		_, _ = w.Write([]byte("<html><body>evil</body></html>"))
+	st.start(t, demoRoles, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.Host, "evil.") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			// The attacker's sibling host: cookies for every host of the site.
+			for _, name := range []string{"__Host-samlgate_session", "__Host-" + tossedReq, "samlgate_session", tossedReq} {
+				http.SetCookie(w, &http.Cookie{Name: name, Value: "planted", Domain: "example.test", Path: "/", Secure: true, SameSite: http.SameSiteNoneMode})
+			}
+			_, _ = w.Write([]byte("<html><body>evil</body></html>"))
+		})
 	})
-	gwSrv.StartTLS()
+	browser, logs, gwURL, acs := st.browser, st.logs, st.gwURL, st.acs
 
 	cookieMap := func(ctx context.Context, u string) map[string]*network.Cookie {
 		t.Helper()
@@ -544,7 +427,7 @@ func TestBrowserHostCookies(t *testing.T) {
 	}
 
 	deepLink := gwURL + "/reports/q3?team=eng"
-	err = chromedp.Do(tab,
+	err := chromedp.Do(tab,
 		chromedp.Navigate(deepLink),
 		chromedp.WaitVisible(chromedp.CSS("#choose-alice")),
 	)

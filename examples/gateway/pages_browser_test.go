@@ -14,7 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/samlgate/samlgate/saml/samlconfig"
 	"github.com/samlgate/samlgate/saml/samltest"
 )
 
@@ -253,61 +252,11 @@ func TestBrowserPages(t *testing.T) {
 // Chromium checks it on the redirect of a form's POST too) end the session
 // and land on that URL, here the demo IdP's portal.
 func TestBrowserLogoutURL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-browser test skipped in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	browser, stopBrowser := newBrowser(t, ctx)
-	var logs syncBuffer
-	logger := newJSONLogger(&logs)
-
-	upstream := httptest.NewServer(upstreamHandler())
-	gwSrv := httptest.NewUnstartedServer(nil)
-	idpSrv := httptest.NewUnstartedServer(nil)
-	gwURL, idpURL := "http://"+gwSrv.Listener.Addr().String(), "http://"+idpSrv.Listener.Addr().String()
-	acs := gwURL + callbackPath + "?connection=" + demoConnection
-	defer func() {
-		stopBrowser()
-		gwSrv.Close()
-		idpSrv.Close()
-		upstream.Close()
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.Bytes())
-		}
-	}()
-	idp, err := newDemoIdP(idpURL, demoSPEntityID, acs, gwURL, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpSrv.Config.Handler = idp.handler()
-	idpSrv.Start()
-	cfg := &Config{
-		Upstream:        upstream.URL,
-		PublicURL:       gwURL,
-		SessionKeys:     []string{testKey32},
-		InsecureCookies: true,
-		Connections: []samlconfig.Connection{{
-			Name:            demoConnection,
-			SPEntityID:      demoSPEntityID,
-			ACSURL:          acs,
-			IdPEntityID:     idpURL + idpSSOPath,
-			IdPSSOURL:       idpURL + idpSSOPath,
-			IdPCertificates: []string{string(idp.idp.CertificatePEM())},
-			LogoutURL:       idpURL + "/",
-		}},
-	}
-	if err := cfg.validate(); err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(ctx, cfg, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gwSrv.Config.Handler, err = a.handler(); err != nil {
-		t.Fatal(err)
-	}
-	gwSrv.Start()
+	st := newBrowserStack(t, func(gwPort, idpPort string) (string, string) {
+		return "http://127.0.0.1:" + gwPort, "http://127.0.0.1:" + idpPort
+	})
+	st.start(t, func(cfg *Config) { cfg.Connections[0].LogoutURL = st.idpURL + "/" }, nil)
+	browser, gwURL, idpURL := st.browser, st.gwURL, st.idpURL
 
 	for _, tc := range []struct {
 		name    string
