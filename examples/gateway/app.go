@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
@@ -46,6 +47,9 @@ type app struct {
 	setupToken string
 	teams      *teamSync         // nil without teams_db
 	store      *redisstore.Store // redis_url; nil without
+	// transport carries proxied requests to the upstream; nil means
+	// upstreamTransport(). Tests and benchmarks replace it.
+	transport http.RoundTripper
 }
 
 // newApp builds the gateway from cfg. client fetches IdP metadata; nil
@@ -264,11 +268,15 @@ func (a *app) handler() (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
+		transport := a.transport
+		if transport == nil {
+			transport = upstreamTransport()
+		}
 		opts := proxyOptions{
 			isGatewayCookie: isGatewayCookie,
 			webSockets:      a.cfg.WebSockets,
 			publicOrigin:    origin(pub),
-			transport:       upstreamTransport(),
+			transport:       transport,
 		}
 		protected := a.gw.RequireLogin(a.requireAccess(a.metrics.instrumentUpstream(newProxy(upstream, opts, a.logger))))
 		opts.anonymous = true
@@ -309,13 +317,24 @@ func origin(u *url.URL) string {
 // pending-request cookies (__Host-samlgate_req_...), their insecure_cookies
 // names without the prefix, and any other spelling of them (any case,
 // __Secure-): every cookie whose name, without a __Host- or __Secure-
-// prefix, starts with "samlgate".
+// prefix, starts with "samlgate". It runs on every cookie of every
+// proxied request: an ASCII name (every real one) is compared without
+// allocating (hasFoldPrefix), any other lower-cased by strings.ToLower
+// first, as before.
 func isGatewayCookie(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
-	for _, p := range []string{"__host-", "__secure-"} {
-		n = strings.TrimPrefix(n, p)
+	n := strings.TrimSpace(name)
+	for i := 0; i < len(n); i++ {
+		if n[i] >= utf8.RuneSelf {
+			n = strings.ToLower(n)
+			break
+		}
 	}
-	return strings.HasPrefix(n, "samlgate")
+	for _, p := range []string{"__host-", "__secure-"} {
+		if hasFoldPrefix(n, p) {
+			n = n[len(p):]
+		}
+	}
+	return hasFoldPrefix(n, "samlgate")
 }
 
 // run refreshes the IdP metadata until ctx is done.

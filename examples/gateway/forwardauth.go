@@ -118,12 +118,13 @@ func (a *app) authHandler() http.Handler {
 // an empty or missing header in the auth answer.
 func (a *app) authorized(w http.ResponseWriter, r *http.Request) {
 	id, _ := gateway.IdentityFromContext(r.Context())
-	if setIdentityHeaders(w.Header(), id) {
+	teams, _ := gateway.TeamsFromContext(r.Context())
+	stripIdentityHeaders(w.Header())
+	if setIdentityHeaders(w.Header(), id, teams) {
 		w.Header().Set(HeaderEmail, "")
 		a.logger.WarnContext(r.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is empty",
 			"connection", id.Connection)
 	}
-	setTeamsHeader(w.Header(), r)
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -18,6 +18,7 @@ type metrics struct {
 	verify   *prometheus.HistogramVec
 	// upstream, metadataFailures and state: see metrics_state.go.
 	upstream         *prometheus.HistogramVec
+	upstreamByCode   *codeObservers
 	metadataFailures *prometheus.CounterVec
 	state            *stateCollector
 	// storeErrors counts Redis failures (redis_url only; see redis.go).

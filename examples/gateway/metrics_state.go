@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
 )
@@ -41,6 +40,7 @@ func (m *metrics) newStateMetrics() {
 			`(code="101": the whole life of a WebSocket; 502: the upstream could not be reached).`,
 		Buckets: prometheus.DefBuckets,
 	}, []string{"code"})
+	m.upstreamByCode = newCodeObservers(m.upstream)
 	m.metadataFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "samlgate_idp_metadata_refresh_failures_total",
 		Help: "Failed refreshes of a connection's idp_metadata_url; the last good copy stays in service (see samlgate_idp_metadata_age_seconds).",
@@ -62,11 +62,9 @@ func (m *metrics) newStateMetrics() {
 }
 
 // instrumentUpstream observes next (the reverse proxy) in
-// samlgate_upstream_duration_seconds. promhttp's wrapper keeps the
-// ResponseWriter's Flusher and Hijacker, which streaming and WebSockets
-// need.
+// samlgate_upstream_duration_seconds: see metrics_upstream.go.
 func (m *metrics) instrumentUpstream(next http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerDuration(m.upstream, next)
+	return m.upstreamByCode.instrument(next)
 }
 
 // metadataRefreshFailed is the saml.MetadataFetcher.OnRefreshError of the

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/samlgate/samlgate/attributes"
-	"github.com/samlgate/samlgate/saml"
 	"github.com/samlgate/samlgate/saml/gateway"
 )
 
@@ -117,88 +115,6 @@ func stripIdentityHeadersHandler(next http.Handler) http.Handler {
 	})
 }
 
-// encodeHeaderValue percent-encodes (RFC 3986 style, upper-case hex) the
-// bytes of one list item that could change how the header is split or read:
-// '%' itself, ',' (the list separator), ';', '"', control characters (CR and
-// LF above all), DEL, every non-ASCII byte, and leading or trailing spaces
-// (which list parsers trim). Everything else, including spaces inside a
-// group name such as "Domain Users", is kept as is, so that a plain name
-// reads the same and url.PathUnescape restores any name exactly.
-func encodeHeaderValue(s string) string {
-	needs := false
-	for i := 0; i < len(s); i++ {
-		if mustEscapeByte(s, i) {
-			needs = true
-			break
-		}
-	}
-	if !needs {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if mustEscapeByte(s, i) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xF])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func mustEscapeByte(s string, i int) bool {
-	c := s[i]
-	switch {
-	case c == '%', c == ',', c == ';', c == '"':
-		return true
-	case c < 0x20, c >= 0x7F:
-		return true
-	case c == ' ' && (i == 0 || i == len(s)-1):
-		return true
-	}
-	return false
-}
-
-// joinHeaderValues encodes each value and joins them with ",".
-func joinHeaderValues(values []string) string {
-	enc := make([]string, len(values))
-	for i, v := range values {
-		enc[i] = encodeHeaderValue(v)
-	}
-	return strings.Join(enc, ",")
-}
-
-// setIdentityHeaders strips every incoming identity header from h and sets
-// the five headers from id. They are set even when empty, so an upstream
-// can tell "no groups" from "no gateway", with one exception: an email
-// that is not one plain address (attributes.PlainEmail) is not forwarded
-// at all, and withheld is true. An upstream parsing X-Forwarded-Email with
-// a lenient address parser could read another address in it than the one
-// the IdP vouched for ("CEO <ceo@acme.example> x@beta.example" is
-// ceo@acme.example to Python's parseaddr); the verifier refuses such
-// emails, and this holds whatever reaches the proxy all the same.
-func setIdentityHeaders(h http.Header, id *saml.Identity) (withheld bool) {
-	stripIdentityHeaders(h)
-	h.Set(HeaderUser, encodeHeaderValue(id.Subject))
-	switch {
-	case id.Email == "":
-		h.Set(HeaderEmail, "")
-	case attributes.PlainEmail(id.Email):
-		h.Set(HeaderEmail, encodeHeaderValue(id.Email))
-	default:
-		withheld = true
-	}
-	h.Set(HeaderGroups, joinHeaderValues(id.Groups))
-	h.Set(HeaderRoles, joinHeaderValues(id.Roles))
-	h.Set(HeaderConnection, encodeHeaderValue(id.Connection))
-	return withheld
-}
-
 // checkUpgrade keeps a request's protocol upgrade only when it is one
 // WebSocket upgrade and opts.webSockets is set; any other Upgrade header
 // is deleted, so that the request reaches the upstream as a plain HTTP
@@ -245,35 +161,6 @@ type proxyOptions struct {
 	transport http.RoundTripper
 }
 
-// stripCookies removes the named cookies (the gateway's session and
-// request-tracking cookies) from the Cookie header going upstream: the
-// upstream has no use for them, and an upstream that logs or leaks its
-// request headers must not leak a usable session.
-func stripCookies(h http.Header, isGatewayCookie func(name string) bool) {
-	lines := h.Values("Cookie")
-	if len(lines) == 0 {
-		return
-	}
-	var kept []string
-	for _, line := range lines {
-		for _, part := range strings.Split(line, ";") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			name, _, _ := strings.Cut(part, "=")
-			if isGatewayCookie(strings.TrimSpace(name)) {
-				continue
-			}
-			kept = append(kept, part)
-		}
-	}
-	h.Del("Cookie")
-	if len(kept) > 0 {
-		h.Set("Cookie", strings.Join(kept, "; "))
-	}
-}
-
 // newProxy returns the handler that proxies to upstream. Requests must have
 // passed RequireLogin: one without an identity in its context is refused
 // (500), never forwarded without identity headers.
@@ -304,22 +191,26 @@ func newProxy(upstream *url.URL, opts proxyOptions, logger *slog.Logger) http.Ha
 			if opts.isGatewayCookie != nil {
 				stripCookies(pr.Out.Header, opts.isGatewayCookie)
 			}
-			if id, ok := gateway.IdentityFromContext(pr.In.Context()); ok && !opts.anonymous && setIdentityHeaders(pr.Out.Header, id) {
+			if opts.anonymous {
+				return
+			}
+			// Non-nil: the handler below checked it before ServeHTTP.
+			id, _ := gateway.IdentityFromContext(pr.In.Context())
+			teams, _ := gateway.TeamsFromContext(pr.In.Context())
+			if setIdentityHeaders(pr.Out.Header, id, teams) {
 				// The address itself is personal data and possibly
 				// crafted: never logged.
 				logger.WarnContext(pr.In.Context(), "identity email not forwarded: not one plain address; "+HeaderEmail+" is absent",
 					"connection", id.Connection, "path", pr.In.URL.Path)
-			}
-			if !opts.anonymous {
-				setTeamsHeader(pr.Out.Header, pr.In)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			logger.WarnContext(r.Context(), "proxy error", "path", r.URL.Path, "err", err)
 			http.Error(w, "upstream unavailable", http.StatusBadGateway)
 		},
-		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		Transport: opts.transport,
+		ErrorLog:   slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Transport:  opts.transport,
+		BufferPool: proxyBuffers,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := gateway.IdentityFromContext(r.Context()); !ok && !opts.anonymous {

@@ -104,6 +104,9 @@ func TestStripCookies(t *testing.T) {
 		{"other case and prefix", []string{"__host-SAMLGATE_session=abc; __Secure-samlgate_session=d; a=1"}, "a=1"},
 		{"upstream's own __Host- cookie", []string{"__Host-app=1; samlgate_session=x"}, "__Host-app=1"},
 		{"none of ours", []string{"a=1; b=2"}, "a=1; b=2"},
+		{"none of ours, two lines", []string{"a=1", "b=2"}, "a=1; b=2"},
+		{"only ours, two lines", []string{"samlgate_session=x", "__Host-samlgate_req_1=y"}, ""},
+		{"empty parts", []string{" ; a=1;; samlgate_session=x ;b=2; "}, "a=1; b=2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

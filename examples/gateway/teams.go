@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -134,12 +133,6 @@ func (a *app) setupTeams(ctx context.Context, gcfg *gateway.Config) error {
 	gcfg.PreviewTeams = a.teams.PreviewTeams
 	a.logger.Info("team sync on", "links", len(cfg.Teams), "best_effort", opts.BestEffort, "create_teams", opts.CreateTeams)
 	return nil
-}
-
-// setTeamsHeader sets HeaderTeams from the session's teams.
-func setTeamsHeader(h http.Header, r *http.Request) {
-	teams, _ := gateway.TeamsFromContext(r.Context())
-	h.Set(HeaderTeams, joinHeaderValues(teams))
 }
 
 // closeTeams closes the teams database, if any.

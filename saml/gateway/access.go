@@ -110,8 +110,29 @@ const (
 )
 
 // admits reports whether a session still meets the connection's rules,
-// and if not, why.
+// and if not, why. The answer depends on st and a alone, both immutable
+// (a decoded session is shared read only; a connection's rules change only
+// by replacing the connection, and with it a), so it is kept on st for a:
+// the gate's Resolve is then not run again on every request of the
+// session. Another a (the connection replaced) checks afresh.
 func (a *sessionAccess) admits(st *sessionState) (bool, string) {
+	if v := st.verdict.Load(); v != nil && v.access == a {
+		return v.why == "", v.why
+	}
+	ok, why := a.check(st)
+	st.verdict.Store(&accessVerdict{access: a, why: why})
+	return ok, why
+}
+
+// accessVerdict is admits' answer for one session under one
+// sessionAccess: why is "" when it admits the session.
+type accessVerdict struct {
+	access *sessionAccess
+	why    string
+}
+
+// check is admits without the memory.
+func (a *sessionAccess) check(st *sessionState) (bool, string) {
 	id := st.ID
 	switch {
 	case a.err != nil:

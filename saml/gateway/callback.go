@@ -133,7 +133,7 @@ func (g *Gateway) finishLogin(w http.ResponseWriter, r *http.Request, c *conn, i
 	// The new cookie replaces any previous session; drop that session's
 	// store entry too when the browser sent it (a Lax cookie usually does
 	// not come with the IdP's cross-site POST).
-	for _, old := range cookieValues(r, g.cfg.CookieName) {
+	for _, old := range cookieValues(r, g.cfg.CookieName, nil) {
 		_, _ = g.deleteSession(ctx, old) // logged; the new session stands
 	}
 	http.SetCookie(w, cookie)

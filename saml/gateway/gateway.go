@@ -53,6 +53,9 @@ type conn struct {
 	// cookieTag names the connection in a session cookie (see
 	// sessionValue): base64url of the name.
 	cookieTag string
+	// sessionAD is the additional data its session cookies are sealed
+	// with: bound(purposeSession, SP entity ID, name), computed once.
+	sessionAD []byte
 	// access is what a session must still satisfy on every request.
 	access sessionAccess
 	// idp is the IdP's family, for the pages' wording.
@@ -68,6 +71,7 @@ func newConn(c *saml.Connection, cfg saml.ConnectionConfig) *conn {
 		maxBytes:   cfg.MaxResponseBytes,
 		spEntityID: cfg.SPEntityID,
 		cookieTag:  base64.RawURLEncoding.EncodeToString([]byte(c.Name())),
+		sessionAD:  []byte(bound(purposeSession, cfg.SPEntityID, c.Name())),
 		access:     newSessionAccess(cfg),
 		idp:        cfg.IdP,
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -155,15 +156,56 @@ func (g *Gateway) expireOldRequestCookies(w http.ResponseWriter, r *http.Request
 // the order the browser sent them, without duplicates and at most
 // maxCookieCopies: a cookie planted by another host of the site (with a
 // Domain attribute or a longer Path) can come before the gateway's own.
-func cookieValues(r *http.Request, name string) []string {
-	var out []string
-	for _, ck := range r.Cookies() {
-		if ck.Name == name && !slices.Contains(out, ck.Value) {
-			out = append(out, ck.Value)
-			if len(out) == maxCookieCopies {
-				break
+// They are appended to dst, which may be nil.
+//
+// It reads the Cookie headers as net/http's Request.Cookies does (the
+// same trimming, quotes and value bytes: cookieValueOK), but looks at the
+// one name only and allocates nothing beyond dst: the session cookie is
+// read on every request. Unlike Request.Cookies, a request with more
+// cookies than net/http's limit (GODEBUG httpcookiemaxnum) is read all the
+// same: the limit protects net/http's allocations, which this does not
+// make, and the server's MaxHeaderBytes bounds the scan.
+func cookieValues(r *http.Request, name string, dst []string) []string {
+	start := len(dst)
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			n, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(n) != name {
+				continue
+			}
+			v, ok := cookieValueOK(v)
+			if !ok || slices.Contains(dst[start:], v) {
+				continue
+			}
+			if dst = append(dst, v); len(dst)-start == maxCookieCopies {
+				return dst
 			}
 		}
 	}
-	return out
+	return dst
 }
+
+// cookieValueOK is net/http's parseCookieValue for a request cookie: one
+// pair of surrounding double quotes is removed, and every byte must be
+// printable ASCII other than '"', ';' and '\\' (cookieValueBytes: a
+// table, since a session cookie is several hundred bytes long).
+func cookieValueOK(v string) (string, bool) {
+	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	for i := 0; i < len(v); i++ {
+		if !cookieValueBytes[v[i]] {
+			return "", false
+		}
+	}
+	return v, true
+}
+
+var cookieValueBytes = func() (t [256]bool) {
+	for b := 0x20; b < 0x7f; b++ {
+		t[b] = b != '"' && b != ';' && b != '\\'
+	}
+	return t
+}()

@@ -105,7 +105,7 @@ func (g *Gateway) takeLoginState(w http.ResponseWriter, r *http.Request, c *conn
 	t.ours = true
 	name := g.requestCookieName(t.rawRelay)
 	http.SetCookie(w, g.requestCookieNamed(c, name, "", -1))
-	values := cookieValues(r, name)
+	values := cookieValues(r, name, nil)
 	if len(values) == 0 {
 		t.note = noteCookieMissing
 		return

@@ -53,7 +53,7 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 		returnTo, _ = safeReturnTo(r.Form.Get("return_to"))
 	}
 	ctx := r.Context()
-	values := cookieValues(r, g.cfg.CookieName)
+	values := cookieValues(r, g.cfg.CookieName, nil)
 	c, subject, value := g.endingSession(ctx, values)
 	serverSide := false
 	for _, v := range values {
@@ -99,9 +99,9 @@ func (g *Gateway) logout(w http.ResponseWriter, r *http.Request) {
 // when no cookie is the gateway's.
 func (g *Gateway) endingSession(ctx context.Context, values []string) (c *conn, subject, value string) {
 	for _, v := range values {
-		if id, _, _ := g.openSession(ctx, v); id != nil {
-			if sc, ok := g.conn(id.Connection); ok {
-				c, subject, value = sc, id.Subject, v
+		if st, _ := g.openSession(ctx, v); st != nil {
+			if sc, ok := g.conn(st.ID.Connection); ok {
+				c, subject, value = sc, st.ID.Subject, v
 				break
 			}
 		}
@@ -122,7 +122,7 @@ func (g *Gateway) endingSession(ctx context.Context, values []string) (c *conn, 
 func (g *Gateway) logoutPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	returnTo, _ := safeReturnTo(q.Get("return_to"))
-	values := cookieValues(r, g.cfg.CookieName)
+	values := cookieValues(r, g.cfg.CookieName, nil)
 	var c *conn
 	for _, v := range values {
 		if pc, _, ok := g.openPayload(v); ok {

@@ -10,22 +10,6 @@ import (
 	"github.com/samlgate/samlgate/saml"
 )
 
-type identityKey struct{}
-
-// IdentityFromContext returns the identity RequireLogin put in the request
-// context.
-func IdentityFromContext(ctx context.Context) (*saml.Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(*saml.Identity)
-	return id, ok && id != nil
-}
-
-// ContextWithIdentity returns ctx carrying id, as RequireLogin does: for
-// tests of handlers that call IdentityFromContext or sit behind
-// RequireGroup and RequireRole.
-func ContextWithIdentity(ctx context.Context, id *saml.Identity) context.Context {
-	return context.WithValue(ctx, identityKey{}, id)
-}
-
 // Identity returns the identity of the request's session, or (nil, nil)
 // when there is none (no cookie, or one that is tampered with, expired,
 // sealed with a removed key, of a removed connection, or that no longer
@@ -41,11 +25,11 @@ func (g *Gateway) Identity(r *http.Request) (*saml.Identity, error) {
 // (Config.TeamSync; nil without it), for handlers that answer for the
 // session without RequireLogin, such as a forward-auth endpoint.
 func (g *Gateway) IdentityWithTeams(r *http.Request) (*saml.Identity, []string, error) {
-	id, teams, _, err := g.readSession(r)
-	if err != nil || id == nil {
+	rs, _, err := g.readSession(r)
+	if err != nil || rs == nil {
 		return nil, nil, err
 	}
-	return id, teams, nil
+	return rs.ctx.id, rs.ctx.teams, nil
 }
 
 // RequireLogin lets a request through to next only with a session, whose
@@ -69,7 +53,7 @@ func (g *Gateway) IdentityWithTeams(r *http.Request) (*saml.Identity, []string, 
 // from its store), and one Info line names the connection and the reason.
 func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, teams, stale, err := g.readSession(r)
+		rs, stale, err := g.readSession(r)
 		if stale {
 			g.clearSessionCookie(w)
 		}
@@ -79,8 +63,10 @@ func (g *Gateway) RequireLogin(next http.Handler) http.Handler {
 			deny(w, r, http.StatusServiceUnavailable, string(saml.CodeUnavailable), func() { g.storeUnavailable(w, reqID) })
 			return
 		}
-		if id != nil {
-			next.ServeHTTP(w, r.WithContext(ContextWithTeams(ContextWithIdentity(r.Context(), id), teams)))
+		if rs != nil {
+			// One context value for the identity and the teams: it
+			// replaces any an outer handler put there.
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, &rs.ctx)))
 			return
 		}
 		if isBrowser(r) {

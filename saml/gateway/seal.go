@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 )
 
 // Sealing: AES-256-GCM with a random 96-bit nonce. The additional data
@@ -111,11 +113,16 @@ func sealBytes(a cipher.AEAD, ad string, plaintext []byte) []byte {
 
 // openBytes decrypts what sealBytes wrote.
 func openBytes(a cipher.AEAD, ad string, raw []byte) ([]byte, bool) {
+	return openBytesTo(nil, a, []byte(ad), raw)
+}
+
+// openBytesTo is openBytes appending the plaintext to dst.
+func openBytesTo(dst []byte, a cipher.AEAD, ad, raw []byte) ([]byte, bool) {
 	n := a.NonceSize()
 	if len(raw) < 1+n+a.Overhead() || raw[0] != sealVersion {
 		return nil, false
 	}
-	pt, err := a.Open(nil, raw[1:1+n], raw[1+n:], []byte(ad))
+	pt, err := a.Open(dst, raw[1:1+n], raw[1+n:], ad)
 	return pt, err == nil
 }
 
@@ -129,15 +136,52 @@ func (s *sealer) open(purpose, value string) ([]byte, bool) {
 	if value == "" || len(value) > maxSealedLen {
 		return nil, false
 	}
-	// Strict: the last character's unused bits must be zero, so that each
-	// sealed value has one spelling, and a change to any character of it
-	// is a value that does not open.
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
+	raw, err := strictBase64.DecodeString(value)
 	if err != nil {
 		return nil, false
 	}
 	for _, a := range s.aeads {
 		if pt, ok := openBytes(a, purpose, raw); ok {
+			return pt, true
+		}
+	}
+	return nil, false
+}
+
+// strictBase64 decodes sealed values. Strict: the last character's unused
+// bits must be zero, so that each sealed value has one spelling, and a
+// change to any character of it is a value that does not open. (Strict()
+// copies the Encoding: called per value, it would allocate each time.)
+var strictBase64 = base64.RawURLEncoding.Strict()
+
+// openScratch holds what openTo decodes and decrypts: a session cookie is
+// opened on every request with a session, so its buffers are pooled
+// rather than allocated (about 2 KB per request, and garbage collection).
+type openScratch struct{ src, raw, plain []byte }
+
+var openScratchPool = sync.Pool{New: func() any { return new(openScratch) }}
+
+// openTo is open into sc's buffers, with the additional data as bytes:
+// the plaintext it returns is valid until sc goes back to the pool, and
+// must not be kept past that (copy what is needed).
+func (s *sealer) openTo(sc *openScratch, ad []byte, value string) ([]byte, bool) {
+	if value == "" || len(value) > maxSealedLen {
+		return nil, false
+	}
+	// Decode takes bytes: the copy into a pooled buffer is what a
+	// DecodeString would allocate.
+	sc.src = append(sc.src[:0], value...)
+	sc.raw = slices.Grow(sc.raw[:0], strictBase64.DecodedLen(len(sc.src)))
+	n, err := strictBase64.Decode(sc.raw[:cap(sc.raw)], sc.src)
+	if err != nil {
+		return nil, false
+	}
+	raw := sc.raw[:n]
+	for _, a := range s.aeads {
+		// Never in place: a failed Open clears its output, and the next
+		// key needs the ciphertext intact.
+		if pt, ok := openBytesTo(sc.plain[:0], a, ad, raw); ok {
+			sc.plain = pt
 			return pt, true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/samlgate/samlgate/saml"
@@ -31,6 +32,10 @@ type sessionState struct {
 	// Teams are the user's teams after the login's team sync
 	// (Config.TeamSync).
 	Teams []string `json:"tm,omitempty"`
+
+	// verdict is sessionAccess.admits' last answer for this session
+	// (decoded sessions are shared between requests: see admits).
+	verdict atomic.Pointer[accessVerdict]
 }
 
 // sessionPayload is what the session cookie seals: either the session
@@ -272,77 +277,108 @@ func (g *Gateway) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, g.sessionCookie("", -1))
 }
 
-// readSession returns the request's session identity. stale reports a
-// session cookie that is present but no session (to clear); err, a
-// session store failure. When several cookies of the name arrive, each is
-// tried in the browser's order and the first that opens a session wins.
-func (g *Gateway) readSession(r *http.Request) (id *saml.Identity, teams []string, stale bool, err error) {
-	values := cookieValues(r, g.cfg.CookieName)
+// readSession returns the request's session: a copy of its own for this
+// request (newRequestSession). stale reports a session cookie that is
+// present but no session (to clear); err, a session store failure. When
+// several cookies of the name arrive, each is tried in the browser's order
+// and the first that opens a session wins.
+func (g *Gateway) readSession(r *http.Request) (rs *requestSession, stale bool, err error) {
+	var buf [maxCookieCopies]string
+	values := cookieValues(r, g.cfg.CookieName, buf[:0])
 	if len(values) == 0 {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 	for _, v := range values {
-		id, teams, serr := g.openSession(r.Context(), v)
-		if id != nil {
-			return id, teams, false, nil
+		st, serr := g.openSession(r.Context(), v)
+		if st != nil {
+			return newRequestSession(st), false, nil
 		}
 		if serr != nil && err == nil {
 			err = serr
 		}
 	}
 	if err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	return nil, nil, true, nil
+	return nil, true, nil
 }
 
 // openPayload opens a session cookie value: the connection it is bound
-// to, and its payload. ok is false for anything that is not a cookie of
-// this gateway for a connection it has now.
-func (g *Gateway) openPayload(value string) (c *conn, p sessionPayload, ok bool) {
+// to, and its payload (shared with the decode cache: read only). ok is
+// false for anything that is not a cookie of this gateway for a
+// connection it has now.
+func (g *Gateway) openPayload(value string) (c *conn, p *sessionPayload, ok bool) {
 	tag, sealed, found := strings.Cut(value, ".")
 	if !found {
-		return nil, p, false
+		return nil, nil, false
 	}
-	name, err := base64.RawURLEncoding.DecodeString(tag)
-	if err != nil {
-		return nil, p, false
+	if c, ok = g.connByTag(tag); !ok {
+		return nil, nil, false
 	}
-	if c, ok = g.conn(string(name)); !ok || c.cookieTag != tag {
-		return nil, p, false
-	}
-	plain, ok := g.sealer.open(bound(purposeSession, c.spEntityID, c.Name()), sealed)
+	sc := openScratchPool.Get().(*openScratch)
+	defer openScratchPool.Put(sc)
+	plain, ok := g.sealer.openTo(sc, c.sessionAD, sealed)
 	if !ok {
-		return nil, p, false
+		return nil, nil, false
 	}
+	// The decoding copies what it keeps out of plain, which goes back to
+	// the pool.
 	if p, ok = g.decoded.payload(plain); !ok {
-		return nil, p, false
+		return nil, nil, false
 	}
 	return c, p, true
 }
 
-// openSession returns the identity of one session cookie value, nil when
-// it is no session, or a store failure. A session that no longer meets
-// its connection's rules (sessionAccess) is no session either: it is
-// deleted from its store, and one Info line says why.
-func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity, []string, error) {
+// connByTag is the connection whose cookieTag is tag. The name is decoded
+// into a stack buffer (names of up to 48 bytes; longer ones are decoded
+// into a new slice): it is looked up on every request.
+func (g *Gateway) connByTag(tag string) (*conn, bool) {
+	var buf [48]byte
+	var name []byte
+	if base64.RawURLEncoding.DecodedLen(len(tag)) <= len(buf) {
+		n, err := base64.RawURLEncoding.Decode(buf[:], []byte(tag))
+		if err != nil {
+			return nil, false
+		}
+		name = buf[:n]
+	} else {
+		var err error
+		if name, err = base64.RawURLEncoding.DecodeString(tag); err != nil {
+			return nil, false
+		}
+	}
+	g.mu.RLock()
+	c, ok := g.conns[string(name)]
+	g.mu.RUnlock()
+	if !ok || c.cookieTag != tag {
+		return nil, false
+	}
+	return c, true
+}
+
+// openSession returns the session of one session cookie value, shared
+// with the decode cache (read only), nil when it is no session, or a
+// store failure. A session that no longer meets its connection's rules
+// (sessionAccess) is no session either: it is deleted from its store, and
+// one Info line says why.
+func (g *Gateway) openSession(ctx context.Context, value string) (*sessionState, error) {
 	c, p, ok := g.openPayload(value)
 	if !ok || g.now().UnixMilli() >= p.Expires {
-		return nil, nil, nil
+		return nil, nil
 	}
 	st := p.State
 	var store SessionStore
 	if st == nil && p.SID != "" {
 		if store = g.storeFor(p.Overflow, c.Name()); store == nil {
-			return nil, nil, nil
+			return nil, nil
 		}
 		var err error
 		if st, err = loadSession(ctx, &g.decoded, store, p.SID, p.Key); err != nil {
-			return nil, nil, newError(saml.CodeUnavailable, "the session store failed", err)
+			return nil, newError(saml.CodeUnavailable, "the session store failed", err)
 		}
 	}
 	if st == nil || st.ID == nil || st.ID.Connection != c.Name() {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if ok, why := c.access.admits(st); !ok {
 		g.logger.InfoContext(ctx, "samlgate: session ended", "connection", c.Name(), "reason", why)
@@ -351,16 +387,9 @@ func (g *Gateway) openSession(ctx context.Context, value string) (*saml.Identity
 				g.logger.WarnContext(ctx, "samlgate: cannot delete a session from the store", "error", err.Error())
 			}
 		}
-		return nil, nil, nil
+		return nil, nil
 	}
-	id := st.ID
-	if id.Groups == nil {
-		id.Groups = []string{}
-	}
-	if id.Roles == nil {
-		id.Roles = []string{}
-	}
-	return id, st.Teams, nil
+	return st, nil
 }
 
 // storeFor is the store a session payload points to: SessionStore, or the

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/json"
-	"slices"
 	"sync"
 )
 
@@ -16,7 +15,7 @@ import (
 // binding, nor on what a store holds (a store is still asked on every
 // request, so that a logout or RevokeUser takes effect at once). The
 // expiry and the connection's access rules are checked on every request
-// too, on the copy get returns.
+// too.
 //
 // It is bounded in entries and in bytes; when full, arbitrary entries are
 // dropped (a miss only costs one decoding).
@@ -37,22 +36,23 @@ const (
 	decodeCacheMaxPlain = 256 << 10
 )
 
-// decode returns the decoding of plain into a new T, from the cache when
-// it holds it; clone copies a cached value so that nothing the caller does
-// to the result reaches the cache.
-func (c *decodeCache[T]) decode(plain []byte, clone func(*T) *T) (*T, bool) {
+// decode returns the decoding of plain, from the cache when it holds it.
+// The value is shared with the cache and with every request that decodes
+// the same bytes: it is read only. What handlers receive is copied from it
+// (newRequestSession), once per request.
+func (c *decodeCache[T]) decode(plain []byte) (*T, bool) {
 	c.mu.RLock()
 	v, hit := c.m[string(plain)]
 	c.mu.RUnlock()
 	if hit {
-		return clone(v), true
+		return v, true
 	}
 	v = new(T)
 	if json.Unmarshal(plain, v) != nil {
 		return nil, false
 	}
 	if len(plain) <= decodeCacheMaxPlain {
-		c.put(string(plain), clone(v))
+		c.put(string(plain), v)
 	}
 	return v, true
 }
@@ -85,42 +85,12 @@ type sessionDecoder struct {
 	stored   decodeCache[sessionState]
 }
 
-func (d *sessionDecoder) payload(plain []byte) (sessionPayload, bool) {
-	p, ok := d.payloads.decode(plain, clonePayload)
-	if !ok {
-		return sessionPayload{}, false
-	}
-	return *p, true
+// payload and state decode a session cookie's payload and a stored
+// session; both are shared, read only.
+func (d *sessionDecoder) payload(plain []byte) (*sessionPayload, bool) {
+	return d.payloads.decode(plain)
 }
 
 func (d *sessionDecoder) state(plain []byte) (*sessionState, bool) {
-	return d.stored.decode(plain, cloneState)
-}
-
-// clonePayload copies p and its session; Key is only read, never
-// written, and is shared.
-func clonePayload(p *sessionPayload) *sessionPayload {
-	c := *p
-	c.State = cloneState(p.State)
-	return &c
-}
-
-// cloneState copies st deep enough that a handler changing the identity
-// it receives (its fields, its Groups or Roles, the teams) changes only
-// its own copy; strings are immutable and shared.
-func cloneState(st *sessionState) *sessionState {
-	if st == nil {
-		return nil
-	}
-	c := *st
-	if st.ID != nil {
-		id := *st.ID
-		id.Groups = slices.Clone(id.Groups)
-		id.Roles = slices.Clone(id.Roles)
-		id.Attributes = nil // never sealed (sessionIdentity)
-		c.ID = &id
-	}
-	c.GateGroups = slices.Clone(st.GateGroups)
-	c.Teams = slices.Clone(st.Teams)
-	return &c
+	return d.stored.decode(plain)
 }

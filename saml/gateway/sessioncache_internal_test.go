@@ -11,7 +11,6 @@ import (
 // bytes exactly, decodes a plaintext above decodeCacheMaxPlain without
 // keeping it, and never keeps what does not decode.
 func TestDecodeCacheBounds(t *testing.T) {
-	id := func(p *sessionState) *sessionState { return p }
 	small := func(i int) []byte { return fmt.Appendf(nil, `{"gp":"%d"}`, i) }
 	big := func(i int) []byte {
 		return fmt.Appendf(nil, `{"gp":"%d","tm":["%s"]}`, i, strings.Repeat("x", 200<<10))
@@ -32,7 +31,7 @@ func TestDecodeCacheBounds(t *testing.T) {
 			var c decodeCache[sessionState]
 			for i := range tc.n {
 				p := tc.plain(i)
-				st, ok := c.decode(p, id)
+				st, ok := c.decode(p)
 				if tc.name == "not JSON" {
 					if ok {
 						t.Fatal("a plaintext that is not JSON decoded")
@@ -43,7 +42,7 @@ func TestDecodeCacheBounds(t *testing.T) {
 					t.Fatalf("decode %d: %v %+v", i, ok, st)
 				}
 				// The second decoding is the cached one, if kept.
-				if st2, ok := c.decode(p, id); !ok || st2.Policy != st.Policy {
+				if st2, ok := c.decode(p); !ok || st2.Policy != st.Policy {
 					t.Fatalf("second decode %d: %v %+v", i, ok, st2)
 				}
 			}

@@ -62,25 +62,6 @@ func (g *Gateway) syncTeams(w http.ResponseWriter, r *http.Request, c *conn, id 
 	return nil, false
 }
 
-type teamsKey struct{}
-
-// TeamsFromContext returns the teams of the session RequireLogin put in the
-// request context: the user's teams when they logged in (Config.TeamSync),
-// every source included. They are not re-read on each request: a
-// membership removed since takes effect at the next login (read the
-// store, e.g. teamsync.Engine.UserTeams, where that is too late). ok is
-// false without a session, or when the session has no teams.
-func TeamsFromContext(ctx context.Context) ([]string, bool) {
-	teams, ok := ctx.Value(teamsKey{}).([]string)
-	return teams, ok && len(teams) > 0
-}
-
-// ContextWithTeams returns ctx carrying teams, as RequireLogin does: for
-// tests of handlers behind RequireTeam.
-func ContextWithTeams(ctx context.Context, teams []string) context.Context {
-	return context.WithValue(ctx, teamsKey{}, teams)
-}
-
 // RequireTeam lets a request through only when the session's teams
 // (TeamsFromContext) include one of teams (exact names); otherwise 403, as
 // RequireGroup. Without an identity it answers 401: wrap it in
