@@ -34,16 +34,13 @@ const (
 // identityHeaders are the headers setIdentityHeaders sets.
 var identityHeaders = []string{HeaderUser, HeaderEmail, HeaderGroups, HeaderRoles, HeaderConnection, HeaderTeams}
 
-// identityHeaderPrefixes are the normalized (lower-case, '-' separated)
-// prefixes of the headers a client must never be able to send upstream.
-var identityHeaderPrefixes = []string{
-	"x-forwarded-user",
-	"x-forwarded-email",
-	"x-forwarded-groups",
-	"x-forwarded-roles",
-	"x-forwarded-connection",
-	"x-forwarded-teams",
-}
+// identityHeaderPrefix and identityHeaderNames are the normalized
+// (lower-case, '-' separated) prefixes of the headers a client must never
+// be able to send upstream: identityHeaderPrefix followed by one of the
+// names.
+const identityHeaderPrefix = "x-forwarded-"
+
+var identityHeaderNames = []string{"user", "email", "groups", "roles", "connection", "teams"}
 
 // isIdentityHeader reports whether a header named name could be read by an
 // upstream as one of the identity headers. The comparison ignores case and
@@ -55,9 +52,10 @@ var identityHeaderPrefixes = []string{
 // prefix cannot be fooled.
 //
 // It runs on every header of every proxied request, several times, so the
-// common case (an ASCII name) allocates nothing; a name with other bytes
-// (which net/http does not accept in a request, but costs nothing to
-// handle) takes the Unicode case mapping of strings.ToLower.
+// common case (an ASCII name) allocates nothing, and a name that does not
+// start with X-Forwarded- is told after one comparison; a name with other
+// bytes (which net/http does not accept in a request, but costs nothing to
+// handle) takes the Unicode case mapping of strings.ToLower first.
 func isIdentityHeader(name string) bool {
 	n := strings.TrimSpace(name)
 	for i := 0; i < len(n); i++ {
@@ -66,8 +64,12 @@ func isIdentityHeader(name string) bool {
 			break
 		}
 	}
-	for _, p := range identityHeaderPrefixes {
-		if hasHeaderPrefix(n, p) {
+	if !hasHeaderPrefix(n, identityHeaderPrefix) {
+		return false
+	}
+	rest := n[len(identityHeaderPrefix):]
+	for _, p := range identityHeaderNames {
+		if hasHeaderPrefix(rest, p) {
 			return true
 		}
 	}
