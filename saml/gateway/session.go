@@ -329,9 +329,9 @@ func (g *Gateway) openPayload(value string) (c *conn, p *sessionPayload, ok bool
 	return c, p, true
 }
 
-// connByTag is the connection whose cookieTag is tag. The name is decoded
-// into a stack buffer (names of up to 48 bytes; longer ones are decoded
-// into a new slice): it is looked up on every request.
+// connByTag is the connection whose cookieTag is tag. It runs on every
+// request, so the name is decoded into a stack buffer (longer names into a
+// new slice).
 func (g *Gateway) connByTag(tag string) (*conn, bool) {
 	var buf [48]byte
 	var name []byte
@@ -347,9 +347,7 @@ func (g *Gateway) connByTag(tag string) (*conn, bool) {
 			return nil, false
 		}
 	}
-	g.mu.RLock()
-	c, ok := g.conns[string(name)]
-	g.mu.RUnlock()
+	c, ok := g.conn(string(name)) // does not escape: no allocation for names up to 32 bytes
 	if !ok || c.cookieTag != tag {
 		return nil, false
 	}
