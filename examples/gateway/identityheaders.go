@@ -219,18 +219,4 @@ func hasGatewayCookie(line string, isGatewayCookie func(name string) bool) bool 
 
 // hasFoldPrefix reports whether s starts with prefix (lower-case ASCII)
 // once s's ASCII letters are lower-cased.
-func hasFoldPrefix(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
+func hasFoldPrefix(s, prefix string) bool { return hasLowerPrefix(s, prefix, false) }

@@ -79,14 +79,19 @@ func isIdentityHeader(name string) bool {
 // hasHeaderPrefix reports whether name starts with prefix (lower-case,
 // '-' separated) once its ASCII letters are lower-cased and its '_' read
 // as '-'.
-func hasHeaderPrefix(name, prefix string) bool {
-	if len(name) < len(prefix) {
+func hasHeaderPrefix(name, prefix string) bool { return hasLowerPrefix(name, prefix, true) }
+
+// hasLowerPrefix reports whether s starts with prefix (lower-case ASCII)
+// once s's ASCII letters are lower-cased, and its '_' read as '-' when
+// underscoreIsDash.
+func hasLowerPrefix(s, prefix string, underscoreIsDash bool) bool {
+	if len(s) < len(prefix) {
 		return false
 	}
 	for i := 0; i < len(prefix); i++ {
-		c := name[i]
+		c := s[i]
 		switch {
-		case c == '_':
+		case c == '_' && underscoreIsDash:
 			c = '-'
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
